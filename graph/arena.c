@@ -1,0 +1,191 @@
+/* Bump allocator: chunks in a list, the newest first. */
+#include "tributary/arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tributary/error.h"
+
+#define ALIGN 16u
+#define DEFAULT_CHUNK (16u * 1024u)
+#define MAX_CHUNK (4u * 1024u * 1024u)
+
+struct trib_arena_chunk {
+	trib_arena_chunk *next;
+	size_t size; /* usable bytes in data */
+	size_t off;
+	_Alignas(16) unsigned char data[];
+};
+
+static void *pb_alloc(void *ctx, size_t size)
+{
+	return trib_arena_alloc(ctx, size);
+}
+
+static void pb_free(void *ctx, void *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+void trib_arena_init(trib_arena *a, size_t chunk_size)
+{
+	memset(a, 0, sizeof *a);
+	a->chunk_size = chunk_size ? chunk_size : DEFAULT_CHUNK;
+	a->pb.alloc = pb_alloc;
+	a->pb.free = pb_free;
+	a->pb.allocator_data = a;
+}
+
+void trib_arena_dispose(trib_arena *a)
+{
+	trib_arena_chunk *c = a->head;
+	while (c) {
+		trib_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->used = 0;
+}
+
+void trib_arena_clear(trib_arena *a)
+{
+	trib_arena_chunk *keep = a->head;
+	if (!keep)
+		return;
+	/* Keep the newest (largest ordinary) chunk; free the rest. */
+	trib_arena_chunk *c = keep->next;
+	while (c) {
+		trib_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	keep->next = NULL;
+	keep->off = 0;
+	a->used = 0;
+}
+
+void *trib_arena_alloc(trib_arena *a, size_t size)
+{
+	size_t need = (size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
+	if (need < size) {
+		trib_error_set(TRIB_ELIMIT, "arena: allocation of %zu bytes overflows", size);
+		return NULL;
+	}
+	if (need == 0)
+		need = ALIGN;
+	if (a->limit && a->used + need > a->limit) {
+		trib_error_set(TRIB_ELIMIT, "request memory limit of %zu bytes exceeded", a->limit);
+		return NULL;
+	}
+	trib_arena_chunk *c = a->head;
+	if (!c || c->size - c->off < need) {
+		size_t sz = a->chunk_size;
+		while (sz < need)
+			sz = sz > SIZE_MAX / 2 ? need : sz * 2;
+		if (sizeof *c + sz < sz) {
+			trib_error_set(TRIB_ELIMIT, "arena: allocation of %zu bytes overflows", size);
+			return NULL;
+		}
+		trib_arena_chunk *n = malloc(sizeof *n + sz);
+		if (!n) {
+			trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
+			return NULL;
+		}
+		n->size = sz;
+		n->off = 0;
+		if (c && need > a->chunk_size) {
+			/* An oversized block goes behind the current chunk so the
+			 * current chunk's free space stays usable. */
+			n->next = c->next;
+			c->next = n;
+			n->off = need;
+			a->used += need;
+			return n->data;
+		}
+		n->next = c;
+		a->head = n;
+		c = n;
+		if (a->chunk_size < MAX_CHUNK)
+			a->chunk_size *= 2;
+	}
+	void *p = c->data + c->off;
+	c->off += need;
+	a->used += need;
+	return p;
+}
+
+void *trib_arena_calloc(trib_arena *a, size_t n, size_t size)
+{
+	size_t total = 0;
+	if (trib_mul_size(&total, n, size) != 0)
+		return NULL;
+	void *p = trib_arena_alloc(a, total);
+	if (p)
+		memset(p, 0, total);
+	return p;
+}
+
+void *trib_arena_realloc(trib_arena *a, void *old, size_t old_size, size_t new_size)
+{
+	if (new_size <= old_size)
+		return old;
+	void *p = trib_arena_alloc(a, new_size);
+	if (p && old)
+		memcpy(p, old, old_size);
+	return p;
+}
+
+char *trib_arena_strndup(trib_arena *a, const char *s, size_t n)
+{
+	char *p = trib_arena_alloc(a, n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *trib_arena_strdup(trib_arena *a, const char *s)
+{
+	return trib_arena_strndup(a, s, strlen(s));
+}
+
+char *trib_arena_printf(trib_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *p = trib_arena_alloc(a, (size_t)n + 1);
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+ProtobufCAllocator *trib_arena_pb(trib_arena *a)
+{
+	return &a->pb;
+}
+
+size_t trib_arena_used(const trib_arena *a)
+{
+	return a->used;
+}
+
+int trib_mul_size(size_t *out, size_t a, size_t b)
+{
+	if (a && b > SIZE_MAX / a)
+		return trib_error_set(TRIB_ELIMIT, "size %zu x %zu overflows", a, b);
+	*out = a * b;
+	return 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * @file arena.h
+ * @brief A bump allocator for many small objects that die together.
+ *
+ * The server gives each call one arena; decoded requests, keys, records and
+ * traversal results live there and are freed by one trib_arena_clear() or
+ * trib_arena_dispose(). Not thread-safe: one arena belongs to one thread at a time.
+ */
+#ifndef TRIBUTARY_ARENA_H
+#define TRIBUTARY_ARENA_H
+
+#include <stddef.h>
+#include <protobuf-c/protobuf-c.h>
+
+typedef struct trib_arena_chunk trib_arena_chunk;
+
+typedef struct trib_arena {
+	trib_arena_chunk *head; /* current chunk; older chunks follow */
+	size_t chunk_size;      /* size of the next ordinary chunk */
+	size_t used;            /* bytes handed out since the last clear */
+	size_t limit;           /* 0 = unlimited; else allocation fails beyond it */
+	ProtobufCAllocator pb;  /* allocator view for protobuf-c (free is a no-op) */
+} trib_arena;
+
+/** Prepare an arena whose first chunk is `chunk_size` bytes (0 = 16 KiB). */
+void trib_arena_init(trib_arena *a, size_t chunk_size);
+
+/** Free every chunk. The arena may be initialised again. */
+void trib_arena_dispose(trib_arena *a);
+
+/** Release everything allocated, keeping one chunk for reuse. */
+void trib_arena_clear(trib_arena *a);
+
+/** 16-byte aligned memory owned by the arena, or NULL (TRIB_ENOMEM / TRIB_ELIMIT set). */
+void *trib_arena_alloc(trib_arena *a, size_t size);
+
+/** Zeroed array of n elements of `size` bytes; NULL on overflow or exhaustion. */
+void *trib_arena_calloc(trib_arena *a, size_t n, size_t size);
+
+/** Grow an array allocated in this arena (old contents copied); NULL on failure. */
+void *trib_arena_realloc(trib_arena *a, void *old, size_t old_size, size_t new_size);
+
+/** Copy of a NUL-terminated string in the arena. */
+char *trib_arena_strdup(trib_arena *a, const char *s);
+
+/** Copy of the first n bytes of s, NUL-terminated. */
+char *trib_arena_strndup(trib_arena *a, const char *s, size_t n);
+
+/** printf into the arena. */
+char *trib_arena_printf(trib_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** The arena seen as a protobuf-c allocator (for protobuf_c_message_unpack). */
+ProtobufCAllocator *trib_arena_pb(trib_arena *a);
+
+/** Bytes handed out since the last clear. */
+size_t trib_arena_used(const trib_arena *a);
+
+/** Overflow-checked a*b; returns 0 and sets *out, or TRIB_ELIMIT. */
+int trib_mul_size(size_t *out, size_t a, size_t b);
+
+#endif
