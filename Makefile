@@ -56,6 +56,8 @@ GEN_C := $(PROTO_SRC:proto/%.proto=$(BUILD)/gen/%.pb-c.c) \
          $(GRPC_PROTOS:%.proto=$(BUILD)/gen/%.pb-c.c)
 GEN_H := $(GEN_C:.c=.h)
 DESCRIPTORS := $(BUILD)/gen/descriptors.pb
+# Keep generated sources: as pattern-rule intermediates make would delete them after every build.
+.SECONDARY: $(GEN_C) $(GEN_H) $(BUILD)/gen/descriptors.c
 
 $(BUILD)/gen/tributary/%.pb-c.c $(BUILD)/gen/tributary/%.pb-c.h: proto/tributary/%.proto
 	@mkdir -p $(BUILD)/gen
