@@ -1,0 +1,420 @@
+/*
+ * trib-bench: the numbers behind DESIGN.md's performance targets.
+ *
+ * Ratios, not absolute times, are the verdicts: every engine runs the same
+ * query on the same graph in the same process and run, so the machine's speed
+ * cancels out. Each figure is the median of --runs samples after one warm-up;
+ * a query faster than MIN_SAMPLE_S is repeated inside a sample so the clock's
+ * resolution does not dominate. Node counts reached must agree across engines
+ * and with an in-memory reference BFS, or the run stops.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_SIZES 16
+#define MIN_SAMPLE_S 0.002
+#define SLOW_RUN_S 1.0   /* a single SQLite run slower than this gets fewer runs */
+#define SLOW_RUNS 3
+#define TYPICAL_SAMPLE 31
+
+enum { SECTION_GRAPH = 1 };
+
+typedef struct bench_opts {
+	uint32_t sizes[MAX_SIZES];
+	size_t nsizes;
+	unsigned runs;
+	uint64_t seed;
+	const char *dir;
+	unsigned sections;
+} bench_opts;
+
+typedef struct query {
+	const char *label;
+	uint32_t start;
+	int dir;
+	unsigned depth;
+	size_t expect;
+} query;
+
+enum { ENG_GRAPH, ENG_BARE, ENG_SQL, ENG_COUNT };
+static const char *const ENGINE_NAMES[ENG_COUNT] = {"graph store", "bare LMDB", "SQLite"};
+
+typedef struct engines {
+	bench_store *store;
+	bench_bare *bare;
+	bench_sql *sql;
+} engines;
+
+/* Overall verdicts, summed over sizes for the closing line. */
+static unsigned n_pass, n_miss;
+
+static size_t engine_walk(engines *e, int which, const query *q)
+{
+	switch (which) {
+	case ENG_GRAPH:
+		return bench_store_walk(e->store, q->start, q->dir, q->depth);
+	case ENG_BARE:
+		return bench_bare_walk(e->bare, q->start, q->dir, q->depth);
+	default:
+		return bench_sql_walk(e->sql, q->start, q->dir, q->depth);
+	}
+}
+
+typedef struct measure {
+	double median;
+	unsigned runs;
+	unsigned reps;
+} measure;
+
+static measure time_query(engines *e, int which, const query *q, unsigned runs)
+{
+	measure m = {0, runs, 1};
+	double t = bench_now();
+	size_t got = engine_walk(e, which, q);
+	double warm = bench_now() - t;
+	if (got != q->expect)
+		bench_die("bench: %s: %s reached %zu nodes from node %u, the reference BFS %zu",
+			  q->label, ENGINE_NAMES[which], got, q->start, q->expect);
+	if (which == ENG_SQL && warm > SLOW_RUN_S && runs > SLOW_RUNS)
+		m.runs = SLOW_RUNS;
+	if (warm < MIN_SAMPLE_S)
+		m.reps = warm <= MIN_SAMPLE_S / 10000 ? 10000 : (unsigned)(MIN_SAMPLE_S / warm) + 1;
+	double *samples = bench_xmalloc(sizeof(double) * m.runs);
+	for (unsigned r = 0; r < m.runs; r++) {
+		t = bench_now();
+		for (unsigned i = 0; i < m.reps; i++)
+			got = engine_walk(e, which, q);
+		samples[r] = (bench_now() - t) / m.reps;
+		if (got != q->expect)
+			bench_die("bench: %s: %s reached %zu nodes on run %u, %zu before", q->label,
+				  ENGINE_NAMES[which], got, r + 1, q->expect);
+	}
+	m.median = bench_median(samples, m.runs);
+	free(samples);
+	return m;
+}
+
+/* ------------------------------------------------------------ query nodes */
+
+static uint32_t pick_hub(const bench_graph *g)
+{
+	uint32_t best = 0;
+	size_t best_deg = 0;
+	for (uint32_t v = 0; v < g->layer_start[1]; v++) {
+		size_t deg = g->down.off[v + 1] - g->down.off[v];
+		if (deg > best_deg) {
+			best = v;
+			best_deg = deg;
+		}
+	}
+	return best;
+}
+
+typedef struct sized {
+	size_t size;
+	uint32_t v;
+} sized;
+
+static int cmp_sized(const void *a, const void *b)
+{
+	const sized *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size < y->size ? -1 : 1;
+	return (x->v > y->v) - (x->v < y->v);
+}
+
+/* "Typical": the median closure among nodes spread evenly across the layer. */
+static uint32_t pick_typical(const bench_graph *g, unsigned layer, int dir)
+{
+	uint32_t a = g->layer_start[layer], width = g->layer_start[layer + 1] - a;
+	unsigned k = width < TYPICAL_SAMPLE ? width : TYPICAL_SAMPLE;
+	sized s[TYPICAL_SAMPLE];
+	for (unsigned i = 0; i < k; i++) {
+		s[i].v = a + (uint32_t)((uint64_t)width * (2 * i + 1) / (2 * k));
+		s[i].size = bench_closure(g, s[i].v, dir, 0);
+	}
+	qsort(s, k, sizeof(s[0]), cmp_sized);
+	return s[k / 2].v;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const char *fmt_rate(char *buf, size_t size, double per_s)
+{
+	if (per_s >= 1e6)
+		snprintf(buf, size, "%.2fM", per_s / 1e6);
+	else if (per_s >= 1e3)
+		snprintf(buf, size, "%.1fk", per_s / 1e3);
+	else
+		snprintf(buf, size, "%.0f", per_s);
+	return buf;
+}
+
+static const char *verdict(int ok)
+{
+	if (ok)
+		n_pass++;
+	else
+		n_miss++;
+	return ok ? "PASS" : "MISS";
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "bench: remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+static void rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ------------------------------------------------------------ one size */
+
+static void bench_size(const bench_opts *o, const char *base, uint32_t n)
+{
+	bench_graph g;
+	char tb[32], tb2[32], rb[32];
+	double t = bench_now();
+	bench_gen(&g, n, o->seed);
+	double gen_s = bench_now() - t;
+	uint32_t hub = pick_hub(&g);
+	printf("\n== %u nodes, %zu edges, seed %" PRIu64 " (8 layers, %u sources; generated in %s) ==\n",
+	       g.n, g.m, g.seed, g.layer_start[1], bench_fmt_time(tb, sizeof(tb), gen_s));
+	printf("largest hub: node %u with %zu direct consumers\n", hub, g.down.off[hub + 1] - g.down.off[hub]);
+
+	query qs[] = {
+		{"full down from hub", hub, BENCH_DOWN, 0, 0},
+		{"full down from staging", pick_typical(&g, 1, BENCH_DOWN), BENCH_DOWN, 0, 0},
+		{"full down from mid-layer", pick_typical(&g, BENCH_LAYERS / 2, BENCH_DOWN), BENCH_DOWN, 0, 0},
+		{"full up from leaf", pick_typical(&g, BENCH_LAYERS - 1, BENCH_UP), BENCH_UP, 0, 0},
+		{"3-hop down from hub", hub, BENCH_DOWN, 3, 0},
+	};
+	size_t nq = sizeof(qs) / sizeof(qs[0]);
+	for (size_t i = 0; i < nq; i++)
+		qs[i].expect = bench_closure(&g, qs[i].start, qs[i].dir, qs[i].depth);
+
+	char dir[4096], path[4200];
+	snprintf(dir, sizeof(dir), "%s/n%u", base, n);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		bench_die("bench: mkdir %s: %s", dir, strerror(errno));
+
+	engines e = {0};
+	double load_graph = 0, sync_graph = 0, load_bare = 0, load_sql = 0;
+	snprintf(path, sizeof(path), "%s/graph", dir);
+	e.store = bench_store_load(&g, path, &load_graph, &sync_graph);
+	if (!e.store)
+		bench_die("bench: the graph store could not be loaded (see above)");
+	snprintf(path, sizeof(path), "%s/bare", dir);
+	e.bare = bench_bare_load(&g, path, &load_bare);
+	if (!e.bare)
+		bench_die("bench: the bare LMDB environment could not be loaded (see above)");
+	snprintf(path, sizeof(path), "%s/edges.sqlite", dir);
+	e.sql = bench_sql_load(&g, path, &load_sql);
+	if (!e.sql)
+		bench_die("bench: the SQLite database could not be loaded (see above)");
+
+	size_t s_nodes, s_products, s_edges;
+	bench_store_stats(e.store, &s_nodes, &s_products, &s_edges);
+	printf("\nbulk load           time       rate\n");
+	printf("  graph store   %10s   %9s products/s  (%zu products, %zu nodes, %zu edges of all kinds; "
+	       "no-sync transactions of 10000 products, then graph_sync %s)\n",
+	       bench_fmt_time(tb, sizeof(tb), load_graph), fmt_rate(rb, sizeof(rb), g.n / load_graph),
+	       s_products, s_nodes, s_edges, bench_fmt_time(tb2, sizeof(tb2), sync_graph));
+	printf("  bare LMDB     %10s   %9s edges/s     (one dupsort/dupfixed db, both directions)\n",
+	       bench_fmt_time(tb, sizeof(tb), load_bare), fmt_rate(rb, sizeof(rb), g.m / load_bare));
+	printf("  SQLite        %10s   %9s edges/s     (WITHOUT ROWID (src,dst) + index (dst,src), ANALYZE)\n",
+	       bench_fmt_time(tb, sizeof(tb), load_sql), fmt_rate(rb, sizeof(rb), g.m / load_sql));
+
+	printf("\n%-26s %9s %9s %11s %11s %11s  %-17s %-17s\n", "traversal (median)", "start", "reached",
+	       "graph", "bare", "sqlite", "graph/bare <=1.5", "sqlite/graph >=5");
+	int fewer = 0;
+	for (size_t i = 0; i < nq; i++) {
+		measure m[ENG_COUNT];
+		for (int k = 0; k < ENG_COUNT; k++)
+			m[k] = time_query(&e, k, &qs[i], o->runs);
+		char tg[32], tba[32], ts[32], rs[40], r1[32], r2[32];
+		bench_fmt_time(tg, sizeof(tg), m[ENG_GRAPH].median);
+		bench_fmt_time(tba, sizeof(tba), m[ENG_BARE].median);
+		bench_fmt_time(ts, sizeof(ts), m[ENG_SQL].median);
+		if (m[ENG_SQL].runs != o->runs) {
+			fewer = 1;
+			snprintf(rs, sizeof(rs), "%s*", ts);
+		} else {
+			snprintf(rs, sizeof(rs), "%s", ts);
+		}
+		double gb = m[ENG_GRAPH].median / m[ENG_BARE].median;
+		double sg = m[ENG_SQL].median / m[ENG_GRAPH].median;
+		snprintf(r1, sizeof(r1), "%.2fx %s", gb, verdict(gb <= 1.5));
+		snprintf(r2, sizeof(r2), "%.1fx %s", sg, verdict(sg >= 5.0));
+		printf("%-26s %9u %9zu %11s %11s %11s  %-17s %-17s\n", qs[i].label, qs[i].start, qs[i].expect,
+		       tg, tba, rs, r1, r2);
+	}
+	printf("(reached: nodes incl. the start, identical in all three engines and the in-memory reference; "
+	       "%u runs each after a warm-up", o->runs);
+	if (fewer)
+		printf("; * SQLite: %u runs, one run took over %.0f s", SLOW_RUNS, SLOW_RUN_S);
+	printf(")\n");
+	fflush(stdout);
+
+	bench_store_close(e.store);
+	bench_bare_close(e.bare);
+	bench_sql_close(e.sql);
+	bench_gen_free(&g);
+	if (!o->dir)
+		rm_tree(dir);
+}
+
+/* --------------------------------------------------------------- options */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: trib-bench [options]\n"
+		"  --sizes LIST   graph sizes in nodes, comma-separated; k/M suffixes allowed\n"
+		"                 (default 10k,100k,1M; the 1M size takes the longest: leave it out to skip)\n"
+		"  --runs N       timed runs per query after one warm-up (default 5, at least 1);\n"
+		"                 SQLite queries slower than 1 s per run get 3 runs, marked *\n"
+		"  --seed S       generator seed (default 42)\n"
+		"  --dir DIR      keep the stores under DIR (default: a temporary directory, removed after)\n"
+		"  --only WHAT    run one section: graph (load and traversals)\n"
+		"  --help         this text\n"
+		"Smoke run: trib-bench --sizes 2000 --runs 1\n");
+}
+
+static int parse_size(uint32_t *out, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1000, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1000000, end++;
+	if (*end != '\0' || v < 100 || v > 50000000)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void parse_opts(bench_opts *o, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"sizes", required_argument, NULL, 's'}, {"runs", required_argument, NULL, 'r'},
+		{"seed", required_argument, NULL, 'S'},  {"dir", required_argument, NULL, 'd'},
+		{"only", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	o->nsizes = 3;
+	o->sizes[0] = 10000;
+	o->sizes[1] = 100000;
+	o->sizes[2] = 1000000;
+	o->runs = 5;
+	o->seed = 42;
+	o->sections = SECTION_GRAPH;
+	int c;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+		switch (c) {
+		case 's': {
+			o->nsizes = 0;
+			char *copy = strdup(optarg), *save = NULL;
+			for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (o->nsizes == MAX_SIZES)
+					bench_die("trib-bench: --sizes: at most %d sizes", MAX_SIZES);
+				if (parse_size(&o->sizes[o->nsizes++], tok) != 0)
+					bench_die("trib-bench: --sizes: '%s' is not a size from 100 to 50M nodes", tok);
+			}
+			free(copy);
+			if (o->nsizes == 0)
+				bench_die("trib-bench: --sizes: empty list");
+			break;
+		}
+		case 'r': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000)
+				bench_die("trib-bench: --runs: '%s' is not a number from 1 to 1000", optarg);
+			o->runs = (unsigned)v;
+			break;
+		}
+		case 'S': {
+			char *end;
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 0);
+			if (*end || end == optarg || errno)
+				bench_die("trib-bench: --seed: '%s' is not an unsigned 64-bit number", optarg);
+			break;
+		}
+		case 'd':
+			o->dir = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "graph") == 0)
+				o->sections = SECTION_GRAPH;
+			else
+				bench_die("trib-bench: --only: unknown section '%s' (graph)", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		bench_die("trib-bench: unexpected argument '%s' (see --help)", argv[optind]);
+}
+
+int main(int argc, char **argv)
+{
+	bench_opts o = {0};
+	parse_opts(&o, argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	static char tpath[4096];
+	const char *base = o.dir;
+	if (base) {
+		if (mkdir(base, 0700) != 0 && errno != EEXIST)
+			bench_die("trib-bench: --dir %s: %s", base, strerror(errno));
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(tpath, sizeof(tpath), "%s/trib-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		base = mkdtemp(tpath);
+		if (!base)
+			bench_die("trib-bench: cannot create a temporary directory %s: %s", tpath, strerror(errno));
+	}
+	printf("trib-bench: seed %" PRIu64 ", %u runs per query, files under %s%s\n", o.seed, o.runs, base,
+	       o.dir ? "" : " (removed after)");
+
+	double t0 = bench_now();
+	if (o.sections & SECTION_GRAPH)
+		for (size_t i = 0; i < o.nsizes; i++) {
+			double ts = bench_now();
+			bench_size(&o, base, o.sizes[i]);
+			printf("(size %u done in %.1f s)\n", o.sizes[i], bench_now() - ts);
+		}
+
+	if (!o.dir)
+		rm_tree(base);
+	printf("\ntargets met: %u, missed: %u (total %.1f s)\n", n_pass, n_miss, bench_now() - t0);
+	return 0;
+}
