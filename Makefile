@@ -76,6 +76,11 @@ $(DESCRIPTORS): $(PROTO_SRC)
 $(BUILD)/gen/descriptors.c: $(DESCRIPTORS) tools/embed-bytes.sh
 	sh tools/embed-bytes.sh trib_descriptor_set < $< > $@
 
+# The default governance policy, embedded in tributaryd (see server/policy_load.c).
+$(BUILD)/gen/default_policy.c: server/default-policy.yaml tools/embed-bytes.sh
+	@mkdir -p $(@D)
+	sh tools/embed-bytes.sh pol_default_policy_yaml < $< > $@
+
 # ------------------------------------------------------------------ sources
 CORE_SRC   := graph/error.c graph/arena.c graph/ref.c
 GRAPH_SRC  := $(filter-out $(CORE_SRC),$(wildcard graph/*.c))
@@ -108,6 +113,7 @@ $(LIB_PROTO):  $(PROTO_OBJ)
 $(LIB_GRAPH):  $(call obj,$(GRAPH_SRC))
 $(LIB_INGEST): $(call obj,$(INGEST_SRC))
 $(LIB_SERVER): $(call obj,$(SERVER_SRC))
+$(LIB_SERVER): $(BUILD)/obj/gen/default_policy.o
 $(LIB_CLIENT): $(call obj,$(CLIENT_SRC))
 
 $(BUILD)/lib/%.a:
