@@ -1,0 +1,265 @@
+/* Breadth-first traversal over the adjacency databases.
+ *
+ * This is the hot path of lineage and impact queries, so it does per node only
+ * what a bare LMDB BFS does: one cursor seek per direction, neighbours a page
+ * at a time (MDB_GET_MULTIPLE), the kind filter on the packed value, and a
+ * visited check in an open-addressing hash set. No per-node allocation, no
+ * decoding, no name lookups; everything lives in the caller's arena. */
+#include "store.h"
+
+#include <string.h>
+#include <time.h>
+
+typedef struct walk_index {
+	uint64_t *keys;  /* 0 = empty slot (ids start at 1) */
+	uint32_t *pos;   /* position in visits */
+	size_t mask;     /* capacity - 1, capacity a power of two */
+	size_t count;
+} walk_index;
+
+static inline size_t slot_of(uint64_t id, size_t mask)
+{
+	return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+static int index_alloc(walk_index *ix, trib_arena *a, size_t cap)
+{
+	ix->keys = trib_arena_calloc(a, cap, sizeof *ix->keys);
+	ix->pos = trib_arena_alloc(a, cap * sizeof *ix->pos);
+	if (!ix->keys || !ix->pos)
+		return trib_error_last_code();
+	ix->mask = cap - 1;
+	return 0;
+}
+
+static int index_grow(walk_index *ix, trib_arena *a)
+{
+	walk_index old = *ix;
+	size_t cap = (old.mask + 1) * 2;
+	int rc = index_alloc(ix, a, cap);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i <= old.mask; i++) {
+		uint64_t k = old.keys[i];
+		if (!k)
+			continue;
+		size_t s = slot_of(k, ix->mask);
+		while (ix->keys[s])
+			s = (s + 1) & ix->mask;
+		ix->keys[s] = k;
+		ix->pos[s] = old.pos[i];
+	}
+	return 0;
+}
+
+/* Insert id at position pos unless present. Returns 1 when inserted. */
+static inline int index_insert(walk_index *ix, uint64_t id, uint32_t pos)
+{
+	size_t s = slot_of(id, ix->mask);
+	for (;;) {
+		uint64_t k = ix->keys[s];
+		if (k == id)
+			return 0;
+		if (!k)
+			break;
+		s = (s + 1) & ix->mask;
+	}
+	ix->keys[s] = id;
+	ix->pos[s] = pos;
+	ix->count++;
+	return 1;
+}
+
+static inline int index_has(const walk_index *ix, uint64_t id)
+{
+	size_t s = slot_of(id, ix->mask);
+	for (;;) {
+		uint64_t k = ix->keys[s];
+		if (k == id)
+			return 1;
+		if (!k)
+			return 0;
+		s = (s + 1) & ix->mask;
+	}
+}
+
+long graph_walk_find(const graph_walk_result *w, uint64_t id)
+{
+	const walk_index *ix = w->index;
+	if (!ix || id == 0)
+		return -1;
+	size_t s = slot_of(id, ix->mask);
+	for (;;) {
+		uint64_t k = ix->keys[s];
+		if (k == id)
+			return (long)ix->pos[s];
+		if (!k)
+			return -1;
+		s = (s + 1) & ix->mask;
+	}
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct walk {
+	graph_walk_result *r;
+	trib_arena *a;
+	walk_index *ix;
+	size_t cap;
+	size_t max_nodes;
+	uint32_t mask;
+	int stop;
+} walk;
+
+/* Visit every neighbour in one page of packed adjacency values. */
+static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from, uint8_t dir)
+{
+	graph_walk_result *r = w->r;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t e = vals[i];
+		unsigned kind = GSTORE_ADJ_KIND(e);
+		if (!(w->mask & (1u << kind)))
+			continue;
+		uint64_t id = GSTORE_ADJ_ID(e);
+		if (index_has(w->ix, id))
+			continue;
+		if (w->max_nodes && r->count >= w->max_nodes) {
+			r->truncated = 1; /* a reachable node does not fit: say so */
+			w->stop = 1;
+			return 0;
+		}
+		if (r->count == w->cap) {
+			size_t ncap = w->cap * 2;
+			if (ncap > UINT32_MAX)
+				return trib_error_set(TRIB_ELIMIT, "walk: more than %u nodes", (unsigned)UINT32_MAX);
+			size_t from_pos = (size_t)(from - r->visits);
+			graph_visit *nv = trib_arena_realloc(w->a, r->visits, w->cap * sizeof *nv, ncap * sizeof *nv);
+			if (!nv)
+				return trib_error_last_code();
+			r->visits = nv;
+			w->cap = ncap;
+			from = &nv[from_pos];
+		}
+		if ((w->ix->count + 1) * 2 > w->ix->mask + 1) {
+			int rc = index_grow(w->ix, w->a);
+			if (rc)
+				return rc;
+		}
+		index_insert(w->ix, id, (uint32_t)r->count);
+		graph_visit *v = &r->visits[r->count++];
+		v->id = id;
+		v->pred = from->id;
+		v->depth = from->depth + 1;
+		v->edge_kind = (uint8_t)kind;
+		v->dir = dir;
+	}
+	return 0;
+}
+
+/* All neighbours of node `pos` through cursor c (out or in). */
+static int expand(walk *w, MDB_cursor *c, size_t pos, uint8_t dir)
+{
+	uint64_t id = w->r->visits[pos].id;
+	MDB_val k = gstore_u64_val(&id), v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return gstore_mdb_err(rc, "walk: reading edges");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE); rc == 0 && !w->stop;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE)) {
+		/* take() may move visits; pass a fresh pointer each page. */
+		int e = take(w, v.mv_data, v.mv_size / sizeof(uint64_t), &w->r->visits[pos], dir);
+		if (e)
+			return e;
+	}
+	if (rc && rc != MDB_NOTFOUND)
+		return gstore_mdb_err(rc, "walk: reading edges");
+	return 0;
+}
+
+int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t start, const graph_walk_opts *opts)
+{
+	graph_walk_opts o = GRAPH_WALK_OPTS_INIT;
+	if (opts)
+		o = *opts;
+	memset(out, 0, sizeof *out);
+	if (!(o.direction & GRAPH_BOTH))
+		return trib_error_set(TRIB_EINVALID, "walk: direction must be down, up or both");
+	MDB_val k = gstore_u64_val(&start), v;
+	int rc = mdb_get(t->txn, t->s->nodes, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return trib_error_set(TRIB_ENOTFOUND, "walk: no node with id %llu", (unsigned long long)start);
+	if (rc)
+		return gstore_mdb_err(rc, "walk: reading the start node");
+
+	walk_index *ix = trib_arena_calloc(a, 1, sizeof *ix);
+	walk w = {.r = out, .a = a, .ix = ix, .cap = 256, .max_nodes = o.max_nodes,
+		  .mask = o.edge_mask == GRAPH_EDGES_ALL ? UINT32_MAX : o.edge_mask};
+	if (w.max_nodes && w.max_nodes < w.cap)
+		w.cap = w.max_nodes;
+	if (!ix || index_alloc(ix, a, 1024) || !(out->visits = trib_arena_alloc(a, w.cap * sizeof *out->visits)))
+		return trib_error_last_code();
+	out->index = ix;
+	index_insert(ix, start, 0);
+	out->visits[0] = (graph_visit){.id = start};
+	out->count = 1;
+
+	MDB_cursor *down = NULL, *up = NULL;
+	if ((o.direction & GRAPH_DOWN) && (rc = mdb_cursor_open(t->txn, t->s->out, &down)))
+		return gstore_mdb_err(rc, "walk: opening a cursor");
+	if ((o.direction & GRAPH_UP) && (rc = mdb_cursor_open(t->txn, t->s->in, &up))) {
+		mdb_cursor_close(down);
+		return gstore_mdb_err(rc, "walk: opening a cursor");
+	}
+	rc = 0;
+	for (size_t head = 0; head < out->count && !w.stop; head++) {
+		/* Breadth-first order: once one node is at the limit, all later ones are. */
+		if (o.max_depth && out->visits[head].depth >= o.max_depth)
+			break;
+		if (o.deadline_ms && (head & 255) == 0 && mono_ms() >= o.deadline_ms) {
+			out->truncated = 1;
+			break;
+		}
+		if (down && (rc = expand(&w, down, head, GRAPH_DOWN)))
+			break;
+		if (up && !w.stop && (rc = expand(&w, up, head, GRAPH_UP)))
+			break;
+	}
+	if (down)
+		mdb_cursor_close(down);
+	if (up)
+		mdb_cursor_close(up);
+	return rc;
+}
+
+int graph_walk_path(uint64_t **path, size_t *len, const graph_walk_result *w, trib_arena *a, size_t pos)
+{
+	*path = NULL;
+	*len = 0;
+	if (pos >= w->count)
+		return trib_error_set(TRIB_EINVALID, "walk path: position %zu is beyond the %zu nodes visited", pos,
+				      w->count);
+	size_t n = (size_t)w->visits[pos].depth + 1;
+	uint64_t *p = trib_arena_calloc(a, n, sizeof *p);
+	if (!p)
+		return trib_error_last_code();
+	for (size_t i = n; i-- > 0;) {
+		p[i] = w->visits[pos].id;
+		if (i == 0)
+			break;
+		long prev = graph_walk_find(w, w->visits[pos].pred);
+		if (prev < 0)
+			return trib_error_set(TRIB_EINTERNAL, "walk path: predecessor of node %llu was not visited",
+					      (unsigned long long)w->visits[pos].id);
+		pos = (size_t)prev;
+	}
+	*path = p;
+	*len = n;
+	return 0;
+}
