@@ -18,7 +18,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tributary/v1/types.pb-c.h"
+
 #define BENCH_LAYERS 8
+#define BENCH_MAX_SIZES 16
+
+enum { BENCH_SECTION_GRAPH = 1, BENCH_SECTION_GRPC = 2, BENCH_SECTION_LINEAGE = 4 };
+
+/* The command line (main.c). */
+typedef struct bench_opts {
+	uint32_t sizes[BENCH_MAX_SIZES];
+	size_t nsizes;
+	unsigned runs;
+	uint64_t seed;
+	const char *dir;          /* NULL: a temporary directory, removed at the end */
+	unsigned sections;        /* BENCH_SECTION_* */
+	const char *server;       /* tributaryd to start */
+	uint32_t grpc_products;   /* products registered over gRPC */
+} bench_opts;
 
 /* A compressed adjacency: neighbours of node v are adj[off[v] .. off[v+1]). */
 typedef struct bench_csr {
@@ -76,8 +93,96 @@ size_t bench_store_walk(bench_store *s, uint32_t start, int dir, unsigned max_de
 void bench_store_close(bench_store *s);
 /* What graph_stats_get reports after the load (zeros if it fails, with a message). */
 void bench_store_stats(bench_store *s, size_t *nodes, size_t *products, size_t *edges);
-/* The reference string of node v as registered ("dNNN/pNNNNNNN"), into buf. */
+
+/* ---------------------------------------------------------------- products */
+
+#define BENCH_MAX_INPUTS 8 /* the generator draws at most 5 parents */
+
+/*
+ * The data product registered for node v, self-contained (no allocation):
+ * domain "l<layer>-d<NN>" (neighbours in a layer share one of 16 domains),
+ * name "p<index>", owner "team-<domain>", a description, one output port and
+ * an SLA (what the default policy requires), and one input port per parent.
+ */
+typedef struct bench_product {
+	Tributary__V1__DataProduct p;
+	Tributary__V1__OutputPort out, *outs[1];
+	Tributary__V1__Sla sla;
+	Tributary__V1__InputPort in[BENCH_MAX_INPUTS], *ins[BENCH_MAX_INPUTS];
+	char domain[16], name[16], owner[32], description[48], location[48];
+	char sources[BENCH_MAX_INPUTS][32];
+} bench_product;
+
+void bench_product_fill(bench_product *bp, const bench_graph *g, uint32_t v);
+
+/* The reference "domain/name" of node v's product, into buf. */
 void bench_node_ref(char *buf, size_t size, const bench_graph *g, uint32_t v);
+
+/* ------------------------------------------------------------------- gRPC */
+
+/* tributaryd as a child process on 127.0.0.1:<free port> (rpc.c). */
+typedef struct bench_server {
+	int pid;
+	int out_fd;
+	char addr[64];
+	char log_path[4096];
+} bench_server;
+
+/* Start exe with --listen 127.0.0.1:0 --data-dir data_dir, stderr to log_path; 0 once it listens. */
+int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path);
+/* Resident set (and peak, if asked) in KiB from /proc/PID/status; -1 if unreadable. */
+long bench_server_rss_kb(const bench_server *s, long *peak_kb);
+/* SIGTERM and wait; -1 (printed) unless it exits with status 0. */
+int bench_server_stop(bench_server *s);
+
+typedef struct bench_client bench_client;
+/* A channel to addr and one completion queue; initialises the gRPC library. */
+bench_client *bench_client_open(const char *addr);
+void bench_client_close(bench_client *c);
+
+/* A request packed once, sent many times. */
+typedef struct bench_packed bench_packed;
+bench_packed *bench_pack(const ProtobufCMessage *m);
+void bench_pack_free(bench_packed *p);
+
+/* Checks one reply; nonzero (with a message in err) when it is wrong. */
+typedef int (*bench_rpc_check)(const uint8_t *data, size_t len, size_t req, void *payload,
+			       char *err, size_t errsize);
+
+typedef struct bench_rpc_job {
+	const char *method;       /* "/tributary.v1.Catalog/GetProduct" (static storage) */
+	bench_packed **reqs;      /* cycled through */
+	size_t nreqs;
+	bench_rpc_check check;    /* NULL: status OK is enough */
+	void *payload;
+	unsigned concurrency;     /* calls in flight */
+	double seconds;           /* stop starting calls after this long (0: no time limit) */
+	size_t max_calls;         /* or after this many (0: no count limit) */
+} bench_rpc_job;
+
+typedef struct bench_rpc_stats {
+	size_t calls, errors;
+	double elapsed, p50, p99; /* seconds */
+	char first_error[256];
+} bench_rpc_stats;
+
+/* Run a job of unary calls, keeping job->concurrency of them in flight. */
+void bench_rpc_drive(bench_rpc_stats *out, bench_client *c, const bench_rpc_job *job);
+
+typedef struct bench_register_result {
+	size_t sent, registered, failed;
+	char error[512];
+} bench_register_result;
+
+/* One RegisterProducts client stream with the products of nodes [from, to). 0 when the call ends OK. */
+int bench_rpc_register_stream(bench_register_result *out, bench_client *c, const bench_graph *g,
+			      uint32_t from, uint32_t to);
+
+/* The gRPC section: register, GetProduct with concurrency, server RSS (sec_grpc.c). */
+void bench_section_grpc(const bench_opts *o, const char *base);
+
+/* Verdict words, counted for the closing line (main.c). */
+const char *bench_verdict(int ok);
 
 /* ---------------------------------------------------------------- helpers */
 

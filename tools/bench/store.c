@@ -1,12 +1,13 @@
 /*
  * The engine under test: the Tributary graph store, through its public API.
  *
- * Every generated node becomes a registered data product: sources with no
- * inputs, every other node with one input port per parent (source
- * "domain/name", type data-product), so the product -> product "feeds" edges
- * are exactly the generated edges. Products are registered in node order
- * (parents before children, so no placeholders) in write transactions of
- * LOAD_BATCH products on a no-sync store, then graph_sync makes it durable.
+ * Every generated node becomes a registered data product (product.c): sources
+ * with no inputs, every other node with one input port per parent (source
+ * "domain/name", type data-product, no port), so the product -> product
+ * "feeds" edges are exactly the generated edges. Products are registered in
+ * node order (parents before children, so no placeholders) in write
+ * transactions of LOAD_BATCH products on a no-sync store, then graph_sync
+ * makes it durable.
  * Walks follow only feeds edges (ownership and domain edges are not lineage).
  */
 #include <stdio.h>
@@ -17,23 +18,12 @@
 #include "tributary/graph.h"
 
 #define LOAD_BATCH 10000u
-#define DOMAINS_PER_LAYER 16u
-#define MAX_INPUTS 8 /* the generator draws at most 5 parents */
 
 struct bench_store {
 	graph_store *gs;
 	uint64_t *ids;     /* generator index -> graph node id */
 	trib_arena arena;  /* walk results, cleared after each walk */
 };
-
-void bench_node_ref(char *buf, size_t size, const bench_graph *g, uint32_t v)
-{
-	/* Neighbouring nodes of a layer share a domain, as parents are mostly local. */
-	unsigned layer = bench_layer_of(g, v);
-	uint32_t width = g->layer_start[layer + 1] - g->layer_start[layer];
-	uint32_t dom = (uint32_t)((uint64_t)(v - g->layer_start[layer]) * DOMAINS_PER_LAYER / width);
-	snprintf(buf, size, "l%u-d%02u/p%07u", layer, dom, v);
-}
 
 typedef struct load_batch {
 	const bench_graph *g;
@@ -48,41 +38,15 @@ static int load_fn(graph_txn *t, void *payload)
 	const bench_graph *g = b->g;
 	for (uint32_t v = b->from; v < b->to; v++) {
 		trib_arena_clear(b->a);
-		char ref[64];
-		bench_node_ref(ref, sizeof(ref), g, v);
-		char *slash = strchr(ref, '/');
-		*slash = '\0';
-
-		trib_product p = TRIBUTARY__V1__DATA_PRODUCT__INIT;
-		p.domain = ref;
-		p.name = slash + 1;
-		p.version = "1.0.0";
-		char owner[80];
-		snprintf(owner, sizeof(owner), "team-%s", ref);
-		p.owner = owner;
-
-		size_t np = g->up.off[v + 1] - g->up.off[v];
-		Tributary__V1__InputPort ports[MAX_INPUTS], *pp[MAX_INPUTS];
-		char srcs[MAX_INPUTS][64];
-		if (np > MAX_INPUTS)
-			bench_die("bench: node %u has %zu parents, more than %d", v, np, MAX_INPUTS);
-		for (size_t i = 0; i < np; i++) {
-			tributary__v1__input_port__init(&ports[i]);
-			bench_node_ref(srcs[i], sizeof(srcs[i]), g, g->up.adj[g->up.off[v] + i]);
-			ports[i].source = srcs[i];
-			ports[i].source_type = "data-product";
-			pp[i] = &ports[i];
-		}
-		p.n_input_ports = np;
-		p.input_ports = pp;
-
+		bench_product bp;
+		bench_product_fill(&bp, g, v);
 		graph_put_opts po = GRAPH_PUT_OPTS_INIT;
 		po.actor = "trib-bench";
 		po.now_ms = 1700000000000;
 		graph_put_result res;
-		int rc = graph_product_put(&res, t, b->a, &p, &po);
+		int rc = graph_product_put(&res, t, b->a, &bp.p, &po);
 		if (rc) {
-			fprintf(stderr, "bench: graph_product_put %s/%s: %s\n", p.domain, p.name,
+			fprintf(stderr, "bench: graph_product_put %s/%s: %s\n", bp.p.domain, bp.p.name,
 				trib_error_last());
 			return rc;
 		}

@@ -1,0 +1,151 @@
+/*
+ * The gRPC section: tributaryd over loopback, as CI pipelines and portals
+ * see it.
+ *
+ * 1. RegisterProducts: the products of a generated graph (parents first),
+ *    streamed in calls of STREAM_PRODUCTS; the server acknowledges a call
+ *    only once it is durable, so products/s is the durable rate.
+ * 2. GetProduct: random registered products, with 1..64 calls in flight on
+ *    one completion queue, each level for GET_SECONDS; every reply is unpacked
+ *    and its name checked.
+ * 3. The server's resident set after the run (and its peak).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "tributary/v1/catalog.pb-c.h"
+
+#define STREAM_PRODUCTS 5000u
+#define GET_REQUESTS 4096u
+#define GET_SECONDS 2.0
+#define WARM_SECONDS 0.5
+#define REGISTER_TARGET 20000.0
+#define GET_TARGET 40000.0
+
+typedef struct get_check_ctx {
+	char (*names)[16];
+} get_check_ctx;
+
+static int check_product(const uint8_t *data, size_t len, size_t req, void *payload, char *err,
+			 size_t errsize)
+{
+	get_check_ctx *ctx = payload;
+	Tributary__V1__DataProduct *p = tributary__v1__data_product__unpack(NULL, len, data);
+	if (!p) {
+		snprintf(err, errsize, "GetProduct reply %zu: undecodable DataProduct", req);
+		return -1;
+	}
+	int rc = strcmp(p->name, ctx->names[req]) == 0 ? 0 : -1;
+	if (rc)
+		snprintf(err, errsize, "GetProduct reply %zu: product '%s', asked for '%s'", req, p->name,
+			 ctx->names[req]);
+	tributary__v1__data_product__free_unpacked(p, NULL);
+	return rc;
+}
+
+static void print_rss(const bench_server *srv, const char *when)
+{
+	long peak = -1, rss = bench_server_rss_kb(srv, &peak);
+	printf("  server RSS %-26s %7.1f MB   (peak %.1f MB; VmRSS/VmHWM of pid %d)\n", when, rss / 1024.0,
+	       peak / 1024.0, srv->pid);
+}
+
+void bench_section_grpc(const bench_opts *o, const char *base)
+{
+	uint32_t n = o->grpc_products;
+	printf("\n== gRPC over loopback: %s ==\n", o->server);
+	if (access(o->server, X_OK) != 0) {
+		printf("  skipped: %s is not an executable (build it with make all, or pass --server PATH)\n",
+		       o->server);
+		return;
+	}
+	bench_graph g;
+	bench_gen(&g, n, o->seed);
+
+	char data_dir[4200], log_path[4200];
+	snprintf(data_dir, sizeof(data_dir), "%s/grpc-data", base);
+	snprintf(log_path, sizeof(log_path), "%s/tributaryd.log", base);
+	bench_server srv;
+	if (bench_server_start(&srv, o->server, data_dir, log_path) != 0)
+		bench_die("bench: could not start %s (see above)", o->server);
+	printf("  tributaryd pid %d on %s, data in %s, log level warn (per-call lines off), default workers\n",
+	       srv.pid, srv.addr, data_dir);
+	bench_client *c = bench_client_open(srv.addr);
+
+	/* 1. Durable streaming registration. */
+	double t0 = bench_now();
+	size_t registered = 0;
+	for (uint32_t from = 0; from < n; from += STREAM_PRODUCTS) {
+		uint32_t to = from + STREAM_PRODUCTS < n ? from + STREAM_PRODUCTS : n;
+		bench_register_result r;
+		if (bench_rpc_register_stream(&r, c, &g, from, to) != 0 || r.failed || r.registered != r.sent)
+			bench_die("bench: RegisterProducts of products %u..%u: sent %zu, registered %zu, failed "
+				  "%zu: %s (server log: %s)",
+				  from, to - 1, r.sent, r.registered, r.failed, r.error, log_path);
+		registered += r.registered;
+	}
+	double reg_s = bench_now() - t0;
+	double reg_rate = registered / reg_s;
+	char tb[32];
+	printf("  RegisterProducts   %zu products in %s = %.1fk products/s durable (streams of %u)   "
+	       "target >= %.0fk/s %s\n",
+	       registered, bench_fmt_time(tb, sizeof(tb), reg_s), reg_rate / 1e3, STREAM_PRODUCTS,
+	       REGISTER_TARGET / 1e3, bench_verdict(reg_rate >= REGISTER_TARGET));
+	print_rss(&srv, "after registering");
+
+	/* 2. GetProduct with concurrency. */
+	bench_rng rng;
+	bench_rng_seed(&rng, o->seed ^ 0x67657470726f64ull);
+	bench_packed **reqs = bench_xmalloc(sizeof(*reqs) * GET_REQUESTS);
+	get_check_ctx ctx = {bench_xmalloc(sizeof(*ctx.names) * GET_REQUESTS)};
+	for (size_t i = 0; i < GET_REQUESTS; i++) {
+		uint32_t v = (uint32_t)bench_rng_below(&rng, n);
+		char ref[48];
+		bench_node_ref(ref, sizeof(ref), &g, v);
+		snprintf(ctx.names[i], sizeof(ctx.names[i]), "%s", strchr(ref, '/') + 1);
+		Tributary__V1__GetProductRequest req = TRIBUTARY__V1__GET_PRODUCT_REQUEST__INIT;
+		req.ref = ref;
+		reqs[i] = bench_pack(&req.base);
+	}
+	bench_rpc_job job = {"/tributary.v1.Catalog/GetProduct", reqs, GET_REQUESTS, check_product, &ctx,
+			     16, WARM_SECONDS, 0};
+	bench_rpc_stats st;
+	bench_rpc_drive(&st, c, &job); /* warm-up: connection, page cache */
+	if (st.errors)
+		bench_die("bench: GetProduct: %zu of %zu calls failed: %s", st.errors, st.calls, st.first_error);
+
+	printf("  GetProduct         in flight   calls/s     p50       p99   (%.0f s each, replies checked)\n",
+	       GET_SECONDS);
+	static const unsigned levels[] = {1, 4, 16, 64};
+	double best = 0;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		job.concurrency = levels[i];
+		job.seconds = GET_SECONDS;
+		bench_rpc_drive(&st, c, &job);
+		if (st.errors)
+			bench_die("bench: GetProduct: %zu of %zu calls failed: %s", st.errors, st.calls,
+				  st.first_error);
+		double rate = st.calls / st.elapsed;
+		best = rate > best ? rate : best;
+		char p50[32], p99[32];
+		printf("                     %9u   %7.1fk  %9s %9s\n", levels[i], rate / 1e3,
+		       bench_fmt_time(p50, sizeof(p50), st.p50), bench_fmt_time(p99, sizeof(p99), st.p99));
+	}
+	printf("  GetProduct best    %.1fk calls/s   target >= %.0fk/s %s\n", best / 1e3, GET_TARGET / 1e3,
+	       bench_verdict(best >= GET_TARGET));
+	print_rss(&srv, "after the run");
+
+	for (size_t i = 0; i < GET_REQUESTS; i++)
+		bench_pack_free(reqs[i]);
+	free(reqs);
+	free(ctx.names);
+	bench_client_close(c);
+	if (bench_server_stop(&srv) != 0)
+		bench_die("bench: tributaryd did not shut down cleanly (log: %s)", log_path);
+	printf("  tributaryd stopped cleanly on SIGTERM\n");
+	bench_gen_free(&g);
+}
