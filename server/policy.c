@@ -94,6 +94,15 @@ static int viol(ev *e, enum pol_severity sev, const char *field, const char *ups
 	return 0;
 }
 
+/* As the store decides (graph/product.c): an input names a product unless it
+ * is a "source:" reference or has a source type other than data-product. */
+static int reads_product(const Tributary__V1__InputPort *ip)
+{
+	if (!ip->source || !strncmp(ip->source, "source:", 7))
+		return 0;
+	return !ip->source_type || !*ip->source_type || !strcmp(ip->source_type, "data-product");
+}
+
 static int has_str(char **v, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -325,9 +334,10 @@ static int pii_reaching(ev *e, const struct pol_rule *r)
 		const Tributary__V1__InputPort *ip = p->input_ports[i];
 		uint64_t uid;
 		trib_product *u;
-		if (!ip->source || !strncmp(ip->source, "source:", 7) || graph_resolve(&uid, e->t, ip->source))
+		if (!reads_product(ip) || graph_resolve(&uid, e->t, ip->source)) {
+			trib_error_clear();
 			continue;
-		trib_error_clear();
+		}
 		if ((rc = graph_product_get(&u, e->t, e->a, uid, 0)))
 			return rc == TRIB_ENOTFOUND ? 0 : rc;
 		if (u->placeholder || !u->governance)
@@ -621,7 +631,7 @@ static int rule_lifecycle(ev *e, const struct pol_rule *r)
 		const Tributary__V1__InputPort *ip = p->input_ports[i];
 		uint64_t uid;
 		graph_node nd;
-		if (!ip->source || !strncmp(ip->source, "source:", 7) || graph_resolve(&uid, e->t, ip->source)) {
+		if (!reads_product(ip) || graph_resolve(&uid, e->t, ip->source)) {
 			trib_error_clear();
 			continue;
 		}
