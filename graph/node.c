@@ -189,7 +189,8 @@ int gstore_ensure(uint64_t *out, graph_txn *t, trib_kind kind, const char *ref, 
 			return gstore_mdb_err(rc, "indexing a product name");
 		if ((rc = placeholder_record(t, id, ref, dlen, name, nlen)) != 0)
 			return rc;
-		t->placeholders++;
+		if ((rc = gstore_placeholders_add(t, 1)) != 0)
+			return rc;
 		if (placeholders)
 			(*placeholders)++;
 	}

@@ -252,8 +252,10 @@ static int owned_edges(edge_set *s, uint64_t **ports, size_t *nports, uint64_t *
 	return 0;
 }
 
-/* Make the stored edges go from `old` to `new` (both sorted and unique). */
-static int apply_diff(unsigned *added, unsigned *removed, graph_txn *t, const edge_set *old, const edge_set *new)
+/* Make the stored edges go from `old` to `new` (both sorted and unique);
+ * the edges actually removed are appended to `gone`. */
+static int apply_diff(unsigned *added, unsigned *removed, edge_set *gone, graph_txn *t, const edge_set *old,
+		      const edge_set *new)
 {
 	size_t i = 0, j = 0;
 	int rc, ch;
@@ -264,6 +266,8 @@ static int apply_diff(unsigned *added, unsigned *removed, graph_txn *t, const ed
 			j++;
 		} else if (c < 0) {
 			if ((rc = gstore_edge_del(t, old->e[i].from, old->e[i].to, old->e[i].kind, &ch)))
+				return rc;
+			if (ch && (rc = es_add(gone, old->e[i].from, old->e[i].to, old->e[i].kind)))
 				return rc;
 			*removed += (unsigned)ch;
 			i++;
@@ -334,6 +338,120 @@ static int drop_orphans(graph_txn *t, const uint64_t *ids, size_t n)
 			return rc;
 		if (!yes && (rc = node_remove(t, ids[i])))
 			return rc;
+	}
+	return 0;
+}
+
+/* Can node n (no edges left) go? Placeholders and their ports/fields, sources
+ * and teams exist only because something referred to them; domains and terms
+ * stay while they have a record of their own. */
+static int unreferenced_kind(int *yes, graph_txn *t, const gstore_node *n)
+{
+	gstore_node p;
+	MDB_val k, v;
+	int rc;
+	*yes = 0;
+	switch (n->kind) {
+	case TRIB_KIND_SOURCE:
+	case TRIB_KIND_TEAM: *yes = 1; return 0;
+	case TRIB_KIND_PRODUCT: *yes = (n->flags & GSTORE_FLAG_PLACEHOLDER) != 0; return 0;
+	case TRIB_KIND_PORT:
+	case TRIB_KIND_FIELD:
+		if ((rc = gstore_node_read(&p, t, n->product)))
+			return rc;
+		*yes = (p.flags & GSTORE_FLAG_PLACEHOLDER) != 0;
+		return 0;
+	case TRIB_KIND_DOMAIN:
+	case TRIB_KIND_TERM:
+		k.mv_size = n->kind == TRIB_KIND_TERM ? n->ref_len - 5 : n->ref_len;
+		k.mv_data = (void *)(n->kind == TRIB_KIND_TERM ? n->ref + 5 : n->ref);
+		rc = mdb_get(t->txn, n->kind == TRIB_KIND_TERM ? t->s->terms : t->s->domains, &k, &v);
+		if (rc && rc != MDB_NOTFOUND)
+			return gstore_mdb_err(rc, "reading a domain or term");
+		*yes = rc == MDB_NOTFOUND;
+		return 0;
+	default: return 0;
+	}
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * After edges went away, remove the nodes at their other ends that nothing
+ * refers to any more (see unreferenced_kind), so a placeholder does not
+ * outlive its last reader. Products are considered after their ports and
+ * fields, since a placeholder goes only with all of them.
+ */
+static int collect_garbage(graph_txn *t, trib_arena *a, const edge_set *gone, uint64_t self)
+{
+	size_t n = 0;
+	uint64_t *c = trib_arena_calloc(a, gone->n * 2 + 1, sizeof *c);
+	if (!c)
+		return trib_error_last_code();
+	for (size_t i = 0; i < gone->n; i++) {
+		if (gone->e[i].from != self)
+			c[n++] = gone->e[i].from;
+		if (gone->e[i].to != self)
+			c[n++] = gone->e[i].to;
+	}
+	qsort(c, n, sizeof *c, u64_cmp);
+	uint64_t *products = trib_arena_calloc(a, n + 1, sizeof *products);
+	size_t np = 0;
+	if (!products)
+		return trib_error_last_code();
+	for (int pass = 0; pass < 2; pass++) {
+		const uint64_t *ids = pass ? products : c;
+		size_t count = pass ? np : n;
+		for (size_t i = 0; i < count; i++) {
+			if (i && ids[i] == ids[i - 1])
+				continue;
+			gstore_node nd;
+			int rc = gstore_node_read(&nd, t, ids[i]), edges, yes;
+			if (rc == TRIB_ENOTFOUND)
+				continue;
+			if (rc || (rc = has_edges(&edges, t, ids[i])))
+				return rc;
+			if (edges)
+				continue;
+			if (nd.kind == TRIB_KIND_PRODUCT) {
+				if (pass == 0) {
+					products[np++] = ids[i];
+					continue;
+				}
+				uint64_t *kids;
+				size_t nk;
+				char *ref = trib_arena_strndup(a, nd.ref, nd.ref_len);
+				if (!ref)
+					return trib_error_last_code();
+				if ((rc = children(&kids, &nk, t, a, TRIB_KIND_PORT, ref)))
+					return rc;
+				if (nk)
+					continue;
+				if ((rc = children(&kids, &nk, t, a, TRIB_KIND_FIELD, ref)))
+					return rc;
+				if (nk || (rc = gstore_node_read(&nd, t, ids[i])))
+					continue;
+			}
+			if ((rc = unreferenced_kind(&yes, t, &nd)))
+				return rc;
+			if (!yes)
+				continue;
+			int placeholder = nd.kind == TRIB_KIND_PRODUCT;
+			uint64_t product = nd.product;
+			int sub = nd.kind == TRIB_KIND_PORT || nd.kind == TRIB_KIND_FIELD;
+			if ((rc = node_remove(t, ids[i])))
+				return rc;
+			if (placeholder && (rc = gstore_placeholders_add(t, -1)))
+				return rc;
+			if (sub && product != self)
+				products[np++] = product;
+		}
+		if (pass == 0)
+			qsort(products, np, sizeof *products, u64_cmp);
 	}
 	return 0;
 }
@@ -549,10 +667,9 @@ static int set_node_state(graph_txn *t, uint64_t id, unsigned flags, const char 
 	int rc = gstore_node_read(&n, t, id);
 	if (rc)
 		return rc;
-	if ((n.flags & GSTORE_FLAG_PLACEHOLDER) && !(flags & GSTORE_FLAG_PLACEHOLDER))
-		t->placeholders--;
-	else if (!(n.flags & GSTORE_FLAG_PLACEHOLDER) && (flags & GSTORE_FLAG_PLACEHOLDER))
-		t->placeholders++;
+	int was = (n.flags & GSTORE_FLAG_PLACEHOLDER) != 0, is = (flags & GSTORE_FLAG_PLACEHOLDER) != 0;
+	if (was != is && (rc = gstore_placeholders_add(t, is - was)))
+		return rc;
 	n.flags = flags;
 	n.owner = owner;
 	n.owner_len = strlen(owner);
@@ -601,8 +718,8 @@ int graph_product_put(graph_put_result *out, graph_txn *t, trib_arena *a, const 
 	if ((rc = gstore_ensure(&c.id, t, TRIB_KIND_PRODUCT, c.pref, strlen(c.pref), &made, NULL)) ||
 	    (rc = gstore_node_read(&n, t, c.id)))
 		return rc;
-	if (made)
-		t->placeholders--; /* counted as a placeholder by ensure; filled in right below */
+	if (made && (rc = gstore_placeholders_add(t, -1))) /* ensure counted it; filled in right below */
+		return rc;
 	out->created = made || (n.flags & GSTORE_FLAG_PLACEHOLDER);
 	if (made)
 		n.flags = 0; /* set_node_state must not count it again */
@@ -616,8 +733,10 @@ int graph_product_put(graph_put_result *out, graph_txn *t, trib_arena *a, const 
 		return rc;
 	es_sort_unique(&c.es);
 	es_sort_unique(&old);
-	if ((rc = apply_diff(&out->edges_added, &out->edges_removed, t, &old, &c.es)) ||
-	    (rc = drop_orphans(t, ports, nports)) || (rc = drop_orphans(t, fields, nfields)))
+	edge_set gone = {.a = a};
+	if ((rc = apply_diff(&out->edges_added, &out->edges_removed, &gone, t, &old, &c.es)) ||
+	    (rc = drop_orphans(t, ports, nports)) || (rc = drop_orphans(t, fields, nfields)) ||
+	    (rc = collect_garbage(t, a, &gone, c.id)))
 		return rc;
 
 	trib_product rec = *p;
@@ -715,7 +834,7 @@ int graph_product_delete(graph_delete_result *out, graph_txn *t, uint64_t id, co
 	trib_arena a;
 	trib_arena_init(&a, 0);
 	char *ref = trib_arena_strndup(&a, n.ref, n.ref_len);
-	edge_set old = {.a = &a}, none = {.a = &a};
+	edge_set old = {.a = &a}, none = {.a = &a}, gone = {.a = &a};
 	uint64_t *ports = NULL, *fields = NULL, last = 0;
 	size_t nports = 0, nfields = 0;
 	unsigned added = 0, removed = 0;
@@ -727,8 +846,9 @@ int graph_product_delete(graph_delete_result *out, graph_txn *t, uint64_t id, co
 	if ((rc = owned_edges(&old, &ports, &nports, &fields, &nfields, t, id, ref)))
 		goto done;
 	es_sort_unique(&old);
-	if ((rc = apply_diff(&added, &removed, t, &old, &none)) || (rc = drop_orphans(t, ports, nports)) ||
-	    (rc = drop_orphans(t, fields, nfields)) || (rc = last_revision(&last, t, id)) ||
+	if ((rc = apply_diff(&added, &removed, &gone, t, &old, &none)) || (rc = drop_orphans(t, ports, nports)) ||
+	    (rc = drop_orphans(t, fields, nfields)) || (rc = collect_garbage(t, &a, &gone, id)) ||
+	    (rc = last_revision(&last, t, id)) ||
 	    (rc = delete_revisions(t, id)) || (rc = has_edges(&still, t, id)))
 		goto done;
 	if (!still) {

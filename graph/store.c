@@ -17,11 +17,15 @@ _Static_assert(sizeof(size_t) == sizeof(uint64_t), "MDB_INTEGERKEY on u64 needs 
 /* Proactive growth at write_begin is an optimisation: do not stall for it. */
 #define GROW_TRY_MS 50
 
-static _Thread_local int last_mdb_rc;
+/* Set when an LMDB call of this thread reported MDB_MAP_FULL; graph_update
+ * clears it per attempt. Sticky, because a failed txn's later calls report
+ * other codes. */
+static _Thread_local int saw_map_full;
 
 int gstore_mdb_err(int rc, const char *what)
 {
-	last_mdb_rc = rc;
+	if (rc == MDB_MAP_FULL)
+		saw_map_full = 1;
 	switch (rc) {
 	case 0: return 0;
 	case MDB_NOTFOUND: return trib_error_set(TRIB_ENOTFOUND, "%s: not found", what);
@@ -264,6 +268,18 @@ int gstore_next_id(uint64_t *out, graph_txn *t)
 	return 0;
 }
 
+int gstore_placeholders_add(graph_txn *t, int delta)
+{
+	int rc = gstore_meta_load(t);
+	if (rc)
+		return rc;
+	if (delta < 0 && t->placeholders < (uint64_t)-delta)
+		return trib_error_set(TRIB_ECORRUPT, "placeholder counter would go below zero");
+	t->placeholders += (uint64_t)(int64_t)delta;
+	t->meta_dirty = 1;
+	return 0;
+}
+
 int graph_txn_commit(graph_txn *t)
 {
 	int rc = 0;
@@ -283,7 +299,7 @@ int graph_update(graph_store *s, int (*fn)(graph_txn *t, void *payload), void *p
 {
 	for (int attempt = 0;; attempt++) {
 		graph_txn *t;
-		last_mdb_rc = 0;
+		saw_map_full = 0;
 		int rc = graph_write_begin(&t, s);
 		if (rc)
 			return rc;
@@ -293,7 +309,7 @@ int graph_update(graph_store *s, int (*fn)(graph_txn *t, void *payload), void *p
 			rc = graph_txn_commit(t);
 		else
 			graph_txn_abort(t);
-		if (rc == TRIB_EFULL && last_mdb_rc == MDB_MAP_FULL && attempt < 24) {
+		if (rc == TRIB_EFULL && saw_map_full && attempt < 24) {
 			int g = grow(s, mapsize * 2, GROW_WAIT_MS, 1);
 			if (g)
 				return g;
@@ -426,11 +442,11 @@ int graph_open(graph_store **out, const char *dir, const graph_open_opts *opts)
 		flags |= MDB_RDONLY;
 	rc = mdb_env_open(s->env, dir, flags, 0644);
 	if (rc) {
-		int e = rc;
-		rc = gstore_mdb_err(rc, "opening the LMDB environment");
-		if (e == ENOENT || e == EACCES || e == EROFS)
-			trib_error_set(TRIB_EIO, "cannot open store in %s: %s", dir, mdb_strerror(e));
-		rc = e == ENOENT || e == EACCES || e == EROFS ? TRIB_EIO : rc;
+		/* The directory cannot be used (missing, permissions, read-only fs). */
+		if (rc == ENOENT || rc == EACCES || rc == EROFS || rc == ENOTDIR)
+			rc = trib_error_set(TRIB_EIO, "cannot open store in %s: %s", dir, mdb_strerror(rc));
+		else
+			rc = gstore_mdb_err(rc, "opening the LMDB environment");
 		goto fail;
 	}
 	if ((rc = open_dbs(s)) != 0)

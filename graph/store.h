@@ -146,6 +146,8 @@ static inline MDB_val gstore_u64_val(const uint64_t *v)
 
 int gstore_meta_load(graph_txn *t);
 int gstore_next_id(uint64_t *out, graph_txn *t);
+/* Adjust the placeholder counter kept in meta. */
+int gstore_placeholders_add(graph_txn *t, int delta);
 
 int gstore_node_decode(gstore_node *out, const MDB_val *v);
 int gstore_node_read(gstore_node *out, graph_txn *t, uint64_t id);
