@@ -71,7 +71,7 @@ $(BUILD)/gen/grpc/%.pb-c.c $(BUILD)/gen/grpc/%.pb-c.h: $(GRPC_PROTO_DIR)/grpc/%.
 $(DESCRIPTORS): $(PROTO_SRC)
 	@mkdir -p $(@D)
 	$(PROTOC) --include_imports --descriptor_set_out=$@ -Iproto -I$(GRPC_PROTO_DIR) $(PROTO_SRC:proto/%=%) \
-	    grpc/health/v1/health.proto
+	    grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto
 
 $(BUILD)/gen/descriptors.c: $(DESCRIPTORS) tools/embed-bytes.sh
 	sh tools/embed-bytes.sh trib_descriptor_set < $< > $@
