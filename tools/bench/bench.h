@@ -62,6 +62,18 @@ unsigned bench_layer_of(const bench_graph *g, uint32_t v);
 
 enum { BENCH_DOWN = 1, BENCH_UP = 2 };
 
+/* One traversal of the benchmark: from start, in direction dir, depth-limited or not (0). */
+typedef struct bench_query {
+	const char *label;
+	uint32_t start;
+	int dir;
+	unsigned depth;
+	size_t expect; /* nodes reached, counting the start, by the in-memory reference BFS */
+} bench_query;
+
+/* The fixed set of traversals, picked deterministically from the graph (main.c). */
+enum { BENCH_Q_HUB, BENCH_Q_STAGING, BENCH_Q_MID, BENCH_Q_LEAF, BENCH_Q_HUB3, BENCH_Q_COUNT };
+
 /*
  * In-memory BFS over the generator's CSR: the reference answer every engine
  * must reproduce. max_depth 0 = unlimited. Returns the number of nodes reached,
@@ -91,6 +103,9 @@ typedef struct bench_store bench_store;
 bench_store *bench_store_load(const bench_graph *g, const char *dir, double *load_s, double *sync_s);
 size_t bench_store_walk(bench_store *s, uint32_t start, int dir, unsigned max_depth);
 void bench_store_close(bench_store *s);
+/* The open store, and the store's node id of generator node v. */
+struct graph_store *bench_store_handle(bench_store *s);
+uint64_t bench_store_id(const bench_store *s, uint32_t v);
 /* What graph_stats_get reports after the load (zeros if it fails, with a message). */
 void bench_store_stats(bench_store *s, size_t *nodes, size_t *products, size_t *edges);
 
@@ -178,6 +193,30 @@ typedef struct bench_register_result {
 int bench_rpc_register_stream(bench_register_result *out, bench_client *c, const bench_graph *g,
 			      uint32_t from, uint32_t to);
 
+/* The three engines loaded with one graph. */
+typedef struct bench_engines {
+	const bench_graph *g;
+	bench_store *store;
+	bench_bare *bare;
+	bench_sql *sql;
+} bench_engines;
+
+/* Medians of the floor and of SQLite for each of the BENCH_Q_* traversals. */
+typedef struct bench_baseline {
+	double bare[BENCH_Q_COUNT];
+	double sql[BENCH_Q_COUNT];
+	int sql_fewer[BENCH_Q_COUNT]; /* SQLite got BENCH_SLOW_RUNS runs */
+} bench_baseline;
+
+/*
+ * The lineage section on one loaded graph (sec_lineage.c): lineage, impact
+ * and provenance in-process against the bare BFS and SQLite medians, then,
+ * with the store closed, the same queries over gRPC from tributaryd opened on
+ * the store's directory. Closes e->store (and sets it to NULL).
+ */
+void bench_section_lineage(const bench_opts *o, bench_engines *e, const bench_query *qs,
+			   const bench_baseline *bl, const char *store_dir, const char *base);
+
 /* The gRPC section: register, GetProduct with concurrency, server RSS (sec_grpc.c). */
 void bench_section_grpc(const bench_opts *o, const char *base);
 
@@ -185,6 +224,23 @@ void bench_section_grpc(const bench_opts *o, const char *base);
 const char *bench_verdict(int ok);
 
 /* ---------------------------------------------------------------- helpers */
+
+/* The median of one measurement. */
+typedef struct bench_timing {
+	double median;  /* seconds per call */
+	unsigned runs;  /* samples taken */
+	unsigned reps;  /* calls per sample (fast calls are repeated to outlast the clock) */
+} bench_timing;
+
+/*
+ * Time fn(ctx): one warm-up call, then `runs` samples, or BENCH_SLOW_RUNS when
+ * may_shorten and the warm-up took over BENCH_SLOW_S. Every call must return
+ * `expect` (nodes reached) or the benchmark stops, naming `what`.
+ */
+#define BENCH_SLOW_S 1.0
+#define BENCH_SLOW_RUNS 3
+bench_timing bench_time(size_t (*fn)(void *ctx), void *ctx, unsigned runs, int may_shorten, size_t expect,
+			const char *what);
 
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);

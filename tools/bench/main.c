@@ -3,10 +3,13 @@
  *
  * Ratios, not absolute times, are the verdicts: every engine runs the same
  * query on the same graph in the same process and run, so the machine's speed
- * cancels out. Each figure is the median of --runs samples after one warm-up;
- * a query faster than MIN_SAMPLE_S is repeated inside a sample so the clock's
- * resolution does not dominate. Node counts reached must agree across engines
- * and with an in-memory reference BFS, or the run stops.
+ * cancels out. Each figure is the median of --runs samples after one warm-up
+ * (bench_time: a fast query is repeated inside a sample so the clock's
+ * resolution does not dominate). Node counts reached must agree across
+ * engines and with an in-memory reference BFS, or the run stops.
+ *
+ * Sections: graph (per size: generate, bulk-load, traversal table), lineage
+ * (on the largest size), grpc (tributaryd as a child process).
  */
 #include <errno.h>
 #include <ftw.h>
@@ -20,75 +23,40 @@
 
 #include "bench.h"
 
-#define MIN_SAMPLE_S 0.002
-#define SLOW_RUN_S 1.0   /* a single SQLite run slower than this gets fewer runs */
-#define SLOW_RUNS 3
 #define TYPICAL_SAMPLE 31
-
-typedef struct query {
-	const char *label;
-	uint32_t start;
-	int dir;
-	unsigned depth;
-	size_t expect;
-} query;
 
 enum { ENG_GRAPH, ENG_BARE, ENG_SQL, ENG_COUNT };
 static const char *const ENGINE_NAMES[ENG_COUNT] = {"graph store", "bare LMDB", "SQLite"};
 
-typedef struct engines {
-	bench_store *store;
-	bench_bare *bare;
-	bench_sql *sql;
-} engines;
-
 /* Overall verdicts, summed over sizes for the closing line. */
 static unsigned n_pass, n_miss;
 
-static size_t engine_walk(engines *e, int which, const query *q)
+typedef struct walk_ctx {
+	bench_engines *e;
+	int which;
+	const bench_query *q;
+} walk_ctx;
+
+static size_t engine_walk(void *ctx)
 {
-	switch (which) {
+	walk_ctx *w = ctx;
+	const bench_query *q = w->q;
+	switch (w->which) {
 	case ENG_GRAPH:
-		return bench_store_walk(e->store, q->start, q->dir, q->depth);
+		return bench_store_walk(w->e->store, q->start, q->dir, q->depth);
 	case ENG_BARE:
-		return bench_bare_walk(e->bare, q->start, q->dir, q->depth);
+		return bench_bare_walk(w->e->bare, q->start, q->dir, q->depth);
 	default:
-		return bench_sql_walk(e->sql, q->start, q->dir, q->depth);
+		return bench_sql_walk(w->e->sql, q->start, q->dir, q->depth);
 	}
 }
 
-typedef struct measure {
-	double median;
-	unsigned runs;
-	unsigned reps;
-} measure;
-
-static measure time_query(engines *e, int which, const query *q, unsigned runs)
+static bench_timing time_query(bench_engines *e, int which, const bench_query *q, unsigned runs)
 {
-	measure m = {0, runs, 1};
-	double t = bench_now();
-	size_t got = engine_walk(e, which, q);
-	double warm = bench_now() - t;
-	if (got != q->expect)
-		bench_die("bench: %s: %s reached %zu nodes from node %u, the reference BFS %zu",
-			  q->label, ENGINE_NAMES[which], got, q->start, q->expect);
-	if (which == ENG_SQL && warm > SLOW_RUN_S && runs > SLOW_RUNS)
-		m.runs = SLOW_RUNS;
-	if (warm < MIN_SAMPLE_S)
-		m.reps = warm <= MIN_SAMPLE_S / 10000 ? 10000 : (unsigned)(MIN_SAMPLE_S / warm) + 1;
-	double *samples = bench_xmalloc(sizeof(double) * m.runs);
-	for (unsigned r = 0; r < m.runs; r++) {
-		t = bench_now();
-		for (unsigned i = 0; i < m.reps; i++)
-			got = engine_walk(e, which, q);
-		samples[r] = (bench_now() - t) / m.reps;
-		if (got != q->expect)
-			bench_die("bench: %s: %s reached %zu nodes on run %u, %zu before", q->label,
-				  ENGINE_NAMES[which], got, r + 1, q->expect);
-	}
-	m.median = bench_median(samples, m.runs);
-	free(samples);
-	return m;
+	char what[128];
+	snprintf(what, sizeof(what), "%s: %s from node %u", q->label, ENGINE_NAMES[which], q->start);
+	walk_ctx w = {e, which, q};
+	return bench_time(engine_walk, &w, runs, which == ENG_SQL, q->expect, what);
 }
 
 /* ------------------------------------------------------------ query nodes */
@@ -175,7 +143,36 @@ static void rm_tree(const char *path)
 
 /* ------------------------------------------------------------ one size */
 
-static void bench_size(const bench_opts *o, const char *base, uint32_t n)
+static void print_traversals(const bench_opts *o, bench_timing (*tm)[ENG_COUNT], const bench_query *qs)
+{
+	printf("\n%-26s %9s %9s %11s %11s %11s  %-17s %-17s %s\n", "traversal (median)", "start", "reached",
+	       "graph", "bare", "sqlite", "graph/bare <=1.5", "sqlite/graph >=5", "sqlite/bare");
+	int fewer = 0;
+	for (size_t i = 0; i < BENCH_Q_COUNT; i++) {
+		const bench_timing *m = tm[i];
+		char tg[32], tba[32], ts[32], rs[40], r1[32], r2[32];
+		bench_fmt_time(tg, sizeof(tg), m[ENG_GRAPH].median);
+		bench_fmt_time(tba, sizeof(tba), m[ENG_BARE].median);
+		bench_fmt_time(ts, sizeof(ts), m[ENG_SQL].median);
+		fewer |= m[ENG_SQL].runs != o->runs;
+		snprintf(rs, sizeof(rs), "%s%s", ts, m[ENG_SQL].runs != o->runs ? "*" : "");
+		double gb = m[ENG_GRAPH].median / m[ENG_BARE].median;
+		double sg = m[ENG_SQL].median / m[ENG_GRAPH].median;
+		snprintf(r1, sizeof(r1), "%.2fx %s", gb, bench_verdict(gb <= 1.5));
+		snprintf(r2, sizeof(r2), "%.1fx %s", sg, bench_verdict(sg >= 5.0));
+		printf("%-26s %9u %9zu %11s %11s %11s  %-17s %-17s %.1fx\n", qs[i].label, qs[i].start,
+		       qs[i].expect, tg, tba, rs, r1, r2, m[ENG_SQL].median / m[ENG_BARE].median);
+	}
+	printf("(reached: nodes incl. the start, identical in all three engines and the in-memory reference; "
+	       "%u runs each after a warm-up; sqlite/bare is the most any BFS over LMDB could gain on SQLite",
+	       o->runs);
+	if (fewer)
+		printf("; * SQLite: %u runs, one run took over %.0f s", BENCH_SLOW_RUNS, BENCH_SLOW_S);
+	printf(")\n");
+}
+
+/* Generate, load the three engines, then run the traversal table and/or the lineage section. */
+static void bench_size(const bench_opts *o, const char *base, uint32_t n, int traversals, int lineage)
 {
 	bench_graph g;
 	char tb[32], tb2[32], rb[32];
@@ -187,26 +184,26 @@ static void bench_size(const bench_opts *o, const char *base, uint32_t n)
 	       g.n, g.m, g.seed, g.layer_start[1], bench_fmt_time(tb, sizeof(tb), gen_s));
 	printf("largest hub: node %u with %zu direct consumers\n", hub, g.down.off[hub + 1] - g.down.off[hub]);
 
-	query qs[] = {
-		{"full down from hub", hub, BENCH_DOWN, 0, 0},
-		{"full down from staging", pick_typical(&g, 1, BENCH_DOWN), BENCH_DOWN, 0, 0},
-		{"full down from mid-layer", pick_typical(&g, BENCH_LAYERS / 2, BENCH_DOWN), BENCH_DOWN, 0, 0},
-		{"full up from leaf", pick_typical(&g, BENCH_LAYERS - 1, BENCH_UP), BENCH_UP, 0, 0},
-		{"3-hop down from hub", hub, BENCH_DOWN, 3, 0},
+	bench_query qs[BENCH_Q_COUNT] = {
+		[BENCH_Q_HUB] = {"full down from hub", hub, BENCH_DOWN, 0, 0},
+		[BENCH_Q_STAGING] = {"full down from staging", pick_typical(&g, 1, BENCH_DOWN), BENCH_DOWN, 0, 0},
+		[BENCH_Q_MID] = {"full down from mid-layer", pick_typical(&g, BENCH_LAYERS / 2, BENCH_DOWN),
+				 BENCH_DOWN, 0, 0},
+		[BENCH_Q_LEAF] = {"full up from leaf", pick_typical(&g, BENCH_LAYERS - 1, BENCH_UP), BENCH_UP, 0, 0},
+		[BENCH_Q_HUB3] = {"3-hop down from hub", hub, BENCH_DOWN, 3, 0},
 	};
-	size_t nq = sizeof(qs) / sizeof(qs[0]);
-	for (size_t i = 0; i < nq; i++)
+	for (size_t i = 0; i < BENCH_Q_COUNT; i++)
 		qs[i].expect = bench_closure(&g, qs[i].start, qs[i].dir, qs[i].depth);
 
-	char dir[4096], path[4200];
+	char dir[4096], store_dir[4200], path[4200];
 	snprintf(dir, sizeof(dir), "%s/n%u", base, n);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		bench_die("bench: mkdir %s: %s", dir, strerror(errno));
 
-	engines e = {0};
+	bench_engines e = {.g = &g};
 	double load_graph = 0, sync_graph = 0, load_bare = 0, load_sql = 0;
-	snprintf(path, sizeof(path), "%s/graph", dir);
-	e.store = bench_store_load(&g, path, &load_graph, &sync_graph);
+	snprintf(store_dir, sizeof(store_dir), "%s/graph", dir);
+	e.store = bench_store_load(&g, store_dir, &load_graph, &sync_graph);
 	if (!e.store)
 		bench_die("bench: the graph store could not be loaded (see above)");
 	snprintf(path, sizeof(path), "%s/bare", dir);
@@ -230,36 +227,21 @@ static void bench_size(const bench_opts *o, const char *base, uint32_t n)
 	printf("  SQLite        %10s   %9s edges/s     (WITHOUT ROWID (src,dst) + index (dst,src), ANALYZE)\n",
 	       bench_fmt_time(tb, sizeof(tb), load_sql), fmt_rate(rb, sizeof(rb), g.m / load_sql));
 
-	printf("\n%-26s %9s %9s %11s %11s %11s  %-17s %-17s %s\n", "traversal (median)", "start", "reached",
-	       "graph", "bare", "sqlite", "graph/bare <=1.5", "sqlite/graph >=5", "sqlite/bare");
-	int fewer = 0;
-	for (size_t i = 0; i < nq; i++) {
-		measure m[ENG_COUNT];
+	/* The floor and SQLite serve both sections; the graph store only the traversal table. */
+	bench_timing tm[BENCH_Q_COUNT][ENG_COUNT];
+	bench_baseline bl;
+	for (size_t i = 0; i < BENCH_Q_COUNT; i++) {
 		for (int k = 0; k < ENG_COUNT; k++)
-			m[k] = time_query(&e, k, &qs[i], o->runs);
-		char tg[32], tba[32], ts[32], rs[40], r1[32], r2[32];
-		bench_fmt_time(tg, sizeof(tg), m[ENG_GRAPH].median);
-		bench_fmt_time(tba, sizeof(tba), m[ENG_BARE].median);
-		bench_fmt_time(ts, sizeof(ts), m[ENG_SQL].median);
-		if (m[ENG_SQL].runs != o->runs) {
-			fewer = 1;
-			snprintf(rs, sizeof(rs), "%s*", ts);
-		} else {
-			snprintf(rs, sizeof(rs), "%s", ts);
-		}
-		double gb = m[ENG_GRAPH].median / m[ENG_BARE].median;
-		double sg = m[ENG_SQL].median / m[ENG_GRAPH].median;
-		snprintf(r1, sizeof(r1), "%.2fx %s", gb, bench_verdict(gb <= 1.5));
-		snprintf(r2, sizeof(r2), "%.1fx %s", sg, bench_verdict(sg >= 5.0));
-		printf("%-26s %9u %9zu %11s %11s %11s  %-17s %-17s %.1fx\n", qs[i].label, qs[i].start,
-		       qs[i].expect, tg, tba, rs, r1, r2, m[ENG_SQL].median / m[ENG_BARE].median);
+			if (k != ENG_GRAPH || traversals)
+				tm[i][k] = time_query(&e, k, &qs[i], o->runs);
+		bl.bare[i] = tm[i][ENG_BARE].median;
+		bl.sql[i] = tm[i][ENG_SQL].median;
+		bl.sql_fewer[i] = tm[i][ENG_SQL].runs != o->runs;
 	}
-	printf("(reached: nodes incl. the start, identical in all three engines and the in-memory reference; "
-	       "%u runs each after a warm-up; sqlite/bare is the most any BFS over LMDB could gain on SQLite",
-	       o->runs);
-	if (fewer)
-		printf("; * SQLite: %u runs, one run took over %.0f s", SLOW_RUNS, SLOW_RUN_S);
-	printf(")\n");
+	if (traversals)
+		print_traversals(o, tm, qs);
+	if (lineage)
+		bench_section_lineage(o, &e, qs, &bl, store_dir, base); /* closes the store */
 	fflush(stdout);
 
 	bench_store_close(e.store);
@@ -283,7 +265,8 @@ static void usage(FILE *f)
 		"  --seed S       generator seed (default 42)\n"
 		"  --dir DIR      keep the stores under DIR (default: a temporary directory, removed after)\n"
 		"  --only WHAT    run one section: graph (load and traversals), grpc (tributaryd:\n"
-		"                 RegisterProducts, GetProduct, RSS)\n"
+		"                 RegisterProducts, GetProduct, RSS), lineage (lineage queries on the\n"
+		"                 largest size, in-process and over gRPC)\n"
 		"  --server PATH  tributaryd to start (default: the one next to trib-bench)\n"
 		"  --grpc-products N  products registered over gRPC (default 50000)\n"
 		"  --help         this text\n"
@@ -322,7 +305,7 @@ static void parse_opts(bench_opts *o, int argc, char **argv)
 	o->sizes[2] = 1000000;
 	o->runs = 5;
 	o->seed = 42;
-	o->sections = BENCH_SECTION_GRAPH | BENCH_SECTION_GRPC;
+	o->sections = BENCH_SECTION_GRAPH | BENCH_SECTION_GRPC | BENCH_SECTION_LINEAGE;
 	o->grpc_products = 50000;
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -365,8 +348,10 @@ static void parse_opts(bench_opts *o, int argc, char **argv)
 				o->sections = BENCH_SECTION_GRAPH;
 			else if (strcmp(optarg, "grpc") == 0)
 				o->sections = BENCH_SECTION_GRPC;
+			else if (strcmp(optarg, "lineage") == 0)
+				o->sections = BENCH_SECTION_LINEAGE;
 			else
-				bench_die("trib-bench: --only: unknown section '%s' (graph, grpc)", optarg);
+				bench_die("trib-bench: --only: unknown section '%s' (graph, grpc, lineage)", optarg);
 			break;
 		case 'x':
 			o->server = optarg;
@@ -423,12 +408,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (o.sections & BENCH_SECTION_GRAPH)
-		for (size_t i = 0; i < o.nsizes; i++) {
-			double ts = bench_now();
-			bench_size(&o, base, o.sizes[i]);
-			printf("(size %u done in %.1f s)\n", o.sizes[i], bench_now() - ts);
-		}
+	/* Lineage runs on the largest graph, while its engines are loaded anyway. */
+	size_t largest = 0;
+	for (size_t i = 1; i < o.nsizes; i++)
+		if (o.sizes[i] > o.sizes[largest])
+			largest = i;
+	for (size_t i = 0; i < o.nsizes; i++) {
+		int traversals = (o.sections & BENCH_SECTION_GRAPH) != 0;
+		int lineage = (o.sections & BENCH_SECTION_LINEAGE) && i == largest;
+		if (!traversals && !lineage)
+			continue;
+		double ts = bench_now();
+		bench_size(&o, base, o.sizes[i], traversals, lineage);
+		printf("(size %u done in %.1f s)\n", o.sizes[i], bench_now() - ts);
+	}
 
 	if (o.sections & BENCH_SECTION_GRPC)
 		bench_section_grpc(&o, base);

@@ -118,6 +118,16 @@ size_t bench_store_walk(bench_store *s, uint32_t start, int dir, unsigned max_de
 	return count;
 }
 
+struct graph_store *bench_store_handle(bench_store *s)
+{
+	return s->gs;
+}
+
+uint64_t bench_store_id(const bench_store *s, uint32_t v)
+{
+	return s->ids[v];
+}
+
 /* Nodes and edges the store holds, for the load report. */
 void bench_store_stats(bench_store *s, size_t *nodes, size_t *products, size_t *edges)
 {
