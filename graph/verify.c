@@ -12,6 +12,7 @@ typedef struct vctx {
 	graph_txn *t;
 	trib_arena *a;
 	trib_arena scratch;
+	size_t placeholders; /* placeholder product nodes seen */
 	int err; /* first LMDB/allocation failure: stops the check */
 } vctx;
 
@@ -88,6 +89,8 @@ static int check_node(vctx *v, const MDB_val *k, const MDB_val *d)
 			n.ref, (unsigned long long)named);
 	if (n.kind == TRIB_KIND_PRODUCT) {
 		MDB_val pk = gstore_u64_val(&id), pd;
+		if (n.flags & GSTORE_FLAG_PLACEHOLDER)
+			v->placeholders++;
 		if (n.product != id)
 			problem(v, "product node %llu names product %llu", (unsigned long long)id,
 				(unsigned long long)n.product);
@@ -283,25 +286,27 @@ int graph_verify(graph_verify_report *out, graph_txn *t, trib_arena *a)
 	}
 	trib_arena_dispose(&v.scratch);
 
-	/* Ids are never reused: the counter is past every node. */
+	/* Ids are never reused: the counter is past every node. A copy of the
+	 * txn reads the stored counters even if t has cached ones. */
+	graph_txn tmp = *t;
+	tmp.meta_loaded = 0;
+	if ((rc = gstore_meta_load(&tmp)))
+		return rc;
+	uint64_t next_id = t->meta_loaded ? t->next_id : tmp.next_id;
+	uint64_t placeholders = t->meta_loaded ? t->placeholders : tmp.placeholders;
 	MDB_cursor *c;
 	if ((rc = mdb_cursor_open(t->txn, s->nodes, &c)))
 		return gstore_mdb_err(rc, "verify: opening nodes");
 	MDB_val k, d;
 	if (mdb_cursor_get(c, &k, &d, MDB_LAST) == 0) {
-		uint64_t max = u64(&k), next;
-		graph_txn tmp = *t;
-		tmp.meta_loaded = 0;
-		if (t->meta_loaded)
-			next = t->next_id;
-		else if ((rc = gstore_meta_load(&tmp)) == 0)
-			next = tmp.next_id;
-		else
-			next = 0;
-		if (rc == 0 && next <= max)
-			problem(&v, "meta next_id %llu is not above the largest node id %llu", (unsigned long long)next,
-				(unsigned long long)max);
+		uint64_t max = u64(&k);
+		if (next_id <= max)
+			problem(&v, "meta next_id %llu is not above the largest node id %llu",
+				(unsigned long long)next_id, (unsigned long long)max);
 	}
+	if (placeholders != v.placeholders)
+		problem(&v, "meta counts %llu placeholder products; there are %zu", (unsigned long long)placeholders,
+			v.placeholders);
 	mdb_cursor_close(c);
 	if (rc)
 		return rc;

@@ -15,6 +15,9 @@ extern char fx_dir[256];
 void fx_setup(void);
 void fx_teardown(void);
 
+/* Run a suite and return the process exit status (for main). */
+int fx_run(Suite *s);
+
 /* Remove a directory tree (the store directory). */
 void fx_rmtree(const char *dir);
 

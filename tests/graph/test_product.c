@@ -568,9 +568,5 @@ Suite *product_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(product_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fx_run(product_suite());
 }
