@@ -142,6 +142,10 @@ void *trib_arena_realloc(trib_arena *a, void *old, size_t old_size, size_t new_s
 
 char *trib_arena_strndup(trib_arena *a, const char *s, size_t n)
 {
+	if (n == SIZE_MAX) {
+		trib_error_set(TRIB_ELIMIT, "arena: string of %zu bytes overflows", n);
+		return NULL;
+	}
 	char *p = trib_arena_alloc(a, n + 1);
 	if (!p)
 		return NULL;

@@ -2,6 +2,7 @@
 #include "tributary/error.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_msg[1024];
 static _Thread_local int last_code;
@@ -49,7 +50,11 @@ const char *trib_errname(int err)
 
 int trib_error_vset(int err, const char *fmt, va_list ap)
 {
-	vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+	/* Format aside first: callers often pass trib_error_last() (this very
+	 * buffer) as an argument to prefix it, and vsnprintf must not overlap. */
+	char buf[sizeof last_msg];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	memcpy(last_msg, buf, sizeof last_msg);
 	last_code = err;
 	return err;
 }

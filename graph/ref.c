@@ -57,13 +57,13 @@ static int check_field(const char *name)
 			if (!(isalpha(c) || c == '_'))
 				return trib_error_set(TRIB_EINVALID,
 						      "field name '%s': character '%c' at offset %zu cannot start a name",
-						      name, c, i);
+						      name, isprint(c) ? c : '?', i);
 			start = 0;
 		} else if (c == '.') {
 			start = 1;
 		} else if (!(isalnum(c) || c == '_')) {
 			return trib_error_set(TRIB_EINVALID, "field name '%s': character '%c' at offset %zu is not allowed",
-					      name, c, i);
+					      name, isprint(c) ? c : '?', i);
 		}
 	}
 	if (start)
@@ -177,6 +177,9 @@ int trib_ref_parse(trib_ref *out, const char *text)
 		if (check_part(text, TRIB_KIND_PORT, out->port) != 0)
 			return TRIB_EINVALID;
 	}
+	if (out->name[0] == '/')
+		return trib_error_set(TRIB_EINVALID, "reference '%s': empty product name at offset %zu", text,
+				      (size_t)(out->name - b));
 	if (strchr(out->name, '/'))
 		return trib_error_set(TRIB_EINVALID, "reference '%s': more than one '/'", text);
 	if (check_part(text, TRIB_KIND_DOMAIN, out->domain) != 0 ||
