@@ -226,7 +226,7 @@ static int stream_failure(reg_stream *st, int rc)
  * marked and the batch run again without it: it fails alone, the others
  * commit together.
  */
-static int flush(reg_stream *st)
+static int flush(reg_stream *st, int clear_scratch)
 {
 	srv_ctx *c = st->c;
 	int rc;
@@ -248,7 +248,8 @@ static int flush(reg_stream *st)
 			return rc;
 	st->n = 0;
 	/* Everything the batch needed (requests, stored copies) is done with. */
-	trib_arena_clear(c->scratch);
+	if (clear_scratch)
+		trib_arena_clear(c->scratch);
 	return 0;
 }
 
@@ -263,7 +264,7 @@ static int dry_run_fn(graph_txn *t, void *payload)
 /* A dry run inside a stream: after everything before it is committed, alone, undone. */
 static int dry_run_one(reg_stream *st, const trib_product *p, size_t index)
 {
-	int rc = flush(st);
+	int rc = flush(st, 0); /* p lives in the scratch arena too */
 	if (rc)
 		return rc;
 	pending *b = &st->batch[0];
@@ -295,7 +296,7 @@ int srv_catalog_register_products(srv_ctx *c, const ProtobufCMessage *req, Proto
 	}
 	st->c = c;
 	if (!req) { /* the end of the stream: commit the rest, then answer */
-		int rc = flush(st);
+		int rc = flush(st, 1);
 		if (rc)
 			return rc;
 		*resp = &st->sum->base;
@@ -314,5 +315,5 @@ int srv_catalog_register_products(srv_ctx *c, const ProtobufCMessage *req, Proto
 		if (!(b->message = trib_arena_printf(c->arena, "message %zu: product: required", index)))
 			return trib_error_last_code();
 	}
-	return st->n == BATCH_MAX ? flush(st) : 0;
+	return st->n == BATCH_MAX ? flush(st, 1) : 0;
 }

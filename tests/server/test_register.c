@@ -1,0 +1,131 @@
+/* RegisterProducts (client streaming) without sockets: batches, per-product verdicts, durability. */
+#include "srv_fixture.h"
+
+#include <string.h>
+
+#include <grpc/status.h>
+
+#define CAT "/tributary.v1.Catalog/"
+
+static ProtobufCMessage *req_for(trib_product *p, int dry_run)
+{
+	Tributary__V1__RegisterProductRequest *r =
+		srv_msg_new(&tsrv_arena, &tributary__v1__register_product_request__descriptor);
+	r->product = p;
+	r->dry_run = dry_run;
+	return &r->base;
+}
+
+static int exists(const char *ref)
+{
+	Tributary__V1__GetProductRequest req = TRIBUTARY__V1__GET_PRODUCT_REQUEST__INIT;
+	req.ref = (char *)ref;
+	return tsrv_call(CAT "GetProduct", &req.base).status == GRPC_STATUS_OK;
+}
+
+/* More than two batches of 256, every one committed, then durable across a reopen. */
+START_TEST(stream_commits_every_batch_and_answers_once)
+{
+	enum { N = 600 };
+	ProtobufCMessage **reqs = trib_arena_calloc(&tsrv_arena, N, sizeof *reqs);
+	for (int i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "p%04d", i);
+		reqs[i] = req_for(tsrv_product(i % 2 ? "sales" : "finance", name, "team-a"), 0);
+	}
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", reqs, N);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_uint_eq(s->registered, N);
+	ck_assert_uint_eq(s->failed, 0);
+	ck_assert_uint_eq(s->n_results, N);
+	ck_assert_uint_eq(s->n_errors, 0);
+	ck_assert_str_eq(s->results[0]->ref, "finance/p0000");
+	ck_assert_str_eq(s->results[599]->ref, "sales/p0599");
+	ck_assert(s->results[599]->ok && s->results[599]->created);
+	ck_assert_uint_eq(s->results[599]->revision, 1);
+	tsrv_reopen();
+	ck_assert(exists("finance/p0000"));
+	ck_assert(exists("sales/p0599"));
+}
+END_TEST
+
+START_TEST(a_bad_product_fails_only_itself)
+{
+	ProtobufCMessage *reqs[6];
+	reqs[0] = req_for(tsrv_product("sales", "good-one", "team-a"), 0);
+	reqs[1] = req_for(tsrv_product("sales", "Bad Name", "team-a"), 0);
+	reqs[2] = req_for(tsrv_product("sales", "good-two", "team-a"), 0);
+	trib_product *refused = tsrv_product("sales", "no-owner", "");
+	reqs[3] = req_for(refused, 0);
+	reqs[4] = req_for(NULL, 0);
+	reqs[5] = req_for(tsrv_product("sales", "good-three", "team-a"), 0);
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", reqs, 6);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_uint_eq(s->registered, 3);
+	ck_assert_uint_eq(s->failed, 3);
+	ck_assert_uint_eq(s->n_errors, 3);
+	ck_assert_uint_eq(s->n_results, 6);
+	/* Verdicts in stream order. */
+	ck_assert(s->results[0]->ok);
+	ck_assert(!s->results[1]->ok);
+	ck_assert_int_eq(s->results[1]->code, GRPC_STATUS_INVALID_ARGUMENT);
+	ck_assert_msg(strstr(s->results[1]->error, "product.name"), "%s", s->results[1]->error);
+	ck_assert(s->results[2]->ok);
+	ck_assert(!s->results[3]->ok);
+	ck_assert_int_eq(s->results[3]->code, GRPC_STATUS_FAILED_PRECONDITION);
+	ck_assert_uint_ge(s->results[3]->n_violations, 1);
+	ck_assert_str_eq(s->results[4]->ref, "#4");
+	ck_assert_msg(strstr(s->results[4]->error, "product: required"), "%s", s->results[4]->error);
+	ck_assert(s->results[5]->ok);
+	ck_assert_msg(strstr(s->errors[1], "sales/no-owner: "), "%s", s->errors[1]);
+	ck_assert(exists("sales/good-one") && exists("sales/good-two") && exists("sales/good-three"));
+	ck_assert(!exists("sales/no-owner"));
+}
+END_TEST
+
+START_TEST(dry_run_in_a_stream_writes_nothing)
+{
+	ProtobufCMessage *reqs[2] = {
+		req_for(tsrv_product("sales", "kept", "team-a"), 0),
+		req_for(tsrv_product("sales", "only-tried", "team-a"), 1),
+	};
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", reqs, 2);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_uint_eq(s->registered, 1);
+	ck_assert_uint_eq(s->n_results, 2);
+	ck_assert(s->results[1]->ok);
+	ck_assert(exists("sales/kept"));
+	ck_assert(!exists("sales/only-tried"));
+}
+END_TEST
+
+START_TEST(empty_stream_answers_an_empty_summary)
+{
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", NULL, 0);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_uint_eq(s->registered, 0);
+	ck_assert_uint_eq(s->n_results, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("register");
+	TCase *tc = tcase_create("stream");
+	tcase_add_checked_fixture(tc, tsrv_setup, tsrv_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, stream_commits_every_batch_and_answers_once);
+	tcase_add_test(tc, a_bad_product_fails_only_itself);
+	tcase_add_test(tc, dry_run_in_a_stream_writes_nothing);
+	tcase_add_test(tc, empty_stream_answers_an_empty_summary);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
