@@ -1,0 +1,234 @@
+/*
+ * graph/lineage_int.h — private to the lineage files (lineage*.c, schema.c,
+ * provenance.c): the breadth-first engine every lineage query runs on, an
+ * id -> position map, and small shared helpers.
+ *
+ * The engine reads the adjacency sub-databases (store.h) directly through two
+ * cursors kept open for the whole walk and seeks each wanted edge kind with
+ * MDB_GET_BOTH_RANGE, so a hub with a million edges of other kinds costs
+ * nothing. Its working memory (visits, map) is malloc'd, bounded by
+ * max_nodes, and freed by lin_walk_dispose(); answers are copied to the
+ * caller's arena by the query files.
+ */
+#ifndef TRIBUTARY_GRAPH_LINEAGE_INT_H
+#define TRIBUTARY_GRAPH_LINEAGE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "tributary/lineage.h"
+
+#define LIN_NONE UINT32_MAX
+
+/* Edges that cost a hop, and those that do not. */
+#define LIN_LINEAGE_EDGES                                                                            \
+	(GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS) | GRAPH_EDGE_BIT(GRAPH_EDGE_PORT_FEEDS) |                   \
+	 GRAPH_EDGE_BIT(GRAPH_EDGE_FIELD_READ) | GRAPH_EDGE_BIT(GRAPH_EDGE_FIELD_FEEDS))
+#define LIN_MEMBER_EDGES                                                                             \
+	(GRAPH_EDGE_BIT(GRAPH_EDGE_OWNED_BY) | GRAPH_EDGE_BIT(GRAPH_EDGE_IN_DOMAIN) |                 \
+	 GRAPH_EDGE_BIT(GRAPH_EDGE_HAS_TERM))
+
+/* ------------------------------------------------------------------ map */
+
+/* u64 key (never 0: node ids start at 1) -> u32 value; open addressing. */
+typedef struct lin_map {
+	uint64_t *keys;
+	uint32_t *vals;
+	size_t cap; /* power of two, or 0 */
+	size_t n;
+} lin_map;
+
+void lin_map_init(lin_map *m);
+void lin_map_dispose(lin_map *m);
+/* Value of key, or LIN_NONE. */
+uint32_t lin_map_get(const lin_map *m, uint64_t key);
+/* Insert or overwrite. TRIB_ENOMEM. */
+int lin_map_put(lin_map *m, uint64_t key, uint32_t val);
+
+/* ----------------------------------------------------------------- walk */
+
+typedef struct lin_visit {
+	uint64_t id;
+	uint32_t pred;  /* position of the node it was reached from; LIN_NONE for seeds */
+	uint32_t depth;
+	uint8_t edge;   /* graph_edge_kind followed to reach it; 0 for seeds */
+	uint8_t dir;    /* GRAPH_DOWN or GRAPH_UP: how that edge was followed */
+	uint8_t kind;   /* trib_kind when the edge tells it, else TRIB_KIND_NONE */
+} lin_visit;
+
+typedef struct lin_walk lin_walk;
+
+/* Decide whether to follow edge (w->v[from].id) -> to of `kind`, found going
+ * `dir`: 1 follow, 0 skip, < 0 error (stops the walk, returned unchanged). */
+typedef int (*lin_edge_fn)(lin_walk *w, size_t from, uint64_t to, unsigned kind, int dir, void *payload);
+
+struct lin_walk {
+	graph_txn *t;
+	MDB_cursor *cur[2]; /* [0] out (going down), [1] in (going up) */
+	lin_visit *v;
+	size_t n, cap;
+	lin_map pos;        /* id -> position in v */
+	size_t max_nodes;   /* 0 = unlimited */
+	uint32_t max_depth; /* 0 = unlimited */
+	int64_t deadline_ms;
+	unsigned ticks;
+	int truncated;      /* a node limit or the deadline stopped the walk */
+	int deadline_hit;
+	lin_edge_fn filter; /* NULL = follow every edge of the masks */
+	void *payload;
+};
+
+int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms);
+void lin_walk_dispose(lin_walk *w);
+
+/*
+ * Add node id unless already present. *pos (may be NULL) receives its
+ * position, or LIN_NONE when it was not added because of a limit (then
+ * w->truncated is set). Depth limits are the caller's business here.
+ */
+int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
+		 unsigned kind, uint32_t *pos);
+
+/*
+ * Breadth-first from the nodes at positions [from, n), which must all have
+ * the same depth. `dir` is GRAPH_DOWN or GRAPH_UP. Edges in lineage_mask cost
+ * one hop; edges in structural_mask cost none (their targets join the current
+ * level before it is expanded further). Stops quietly at max_depth; at
+ * max_nodes or the deadline it stops and sets truncated.
+ */
+int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint32_t structural_mask);
+
+/*
+ * Call fn for every neighbour of id through edges of the kinds in mask, going
+ * dir (GRAPH_DOWN: out-edges, GRAPH_UP: in-edges), in stored order (kind, then
+ * neighbour id). fn returns 0 to go on, 1 to stop early, < 0 to fail.
+ */
+typedef int (*lin_nb_fn)(uint64_t nb, unsigned kind, void *payload);
+int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn fn, void *payload);
+
+/* 1 when an edge from -> to of `kind` exists. */
+int lin_edge_exists(lin_walk *w, uint64_t from, uint64_t to, unsigned kind);
+
+/* Kind of the node an edge of `kind` reaches going `dir`, when that is certain. */
+unsigned lin_edge_target_kind(unsigned kind, int dir);
+
+/* TRIB_ELIMIT naming the limit that cut walk w (for queries that must be complete). */
+int lin_limit_error(const lin_walk *w, const char *what);
+
+int64_t lin_now_ms(void);
+
+/* ---------------------------------------------------------------- helpers */
+
+/* A growable list of node ids (malloc'd; lin_ids_free). */
+typedef struct lin_ids {
+	uint64_t *v;
+	size_t n, cap;
+} lin_ids;
+
+int lin_ids_push(lin_ids *l, uint64_t id);
+void lin_ids_free(lin_ids *l);
+/* A lin_nb_fn that appends every neighbour to the lin_ids in payload. */
+int lin_ids_cb(uint64_t nb, unsigned kind, void *payload);
+
+/* Node description into arena a (graph_node_get). */
+int lin_node(graph_node *out, graph_txn *t, trib_arena *a, uint64_t id);
+
+/* Decoded product records by node id, fetched once per query. */
+typedef struct lin_products {
+	graph_txn *t;
+	trib_arena *a;
+	lin_map idx;
+	trib_product **recs;
+	size_t n, cap;
+} lin_products;
+
+void lin_products_init(lin_products *c, graph_txn *t, trib_arena *a);
+void lin_products_dispose(lin_products *c);
+/* The latest record of product id (placeholders: only name, domain, placeholder). */
+int lin_products_get(trib_product **out, lin_products *c, uint64_t id);
+
+/* Sort an array of strings (strcmp) and drop duplicates; returns the new count. */
+size_t lin_sort_unique(const char **v, size_t n);
+
+/* Append s to a growable arena array of strings. */
+int lin_strv_push(const char ***v, size_t *n, size_t *cap, trib_arena *a, const char *s);
+
+/* "domain/name" of a product, port or field reference (arena). */
+const char *lin_product_ref(trib_arena *a, const char *ref);
+
+/* Name after '#' of a field reference, or "" (points into ref). */
+const char *lin_field_name(const char *ref);
+
+/* 1 when name is among the n strings of v. */
+int lin_str_in(const char *name, char *const *v, size_t n);
+
+/* String (not copied: it must outlive the map) -> u32; open addressing. */
+typedef struct lin_strmap {
+	const char **keys;
+	size_t *lens;
+	uint64_t *hashes;
+	uint32_t *vals;
+	size_t cap, n;
+} lin_strmap;
+
+void lin_strmap_init(lin_strmap *m);
+void lin_strmap_dispose(lin_strmap *m);
+uint32_t lin_strmap_get(const lin_strmap *m, const char *s, size_t len);
+int lin_strmap_put(lin_strmap *m, const char *s, size_t len, uint32_t val);
+
+/* Node id -> reference in an arena, each node read once. */
+typedef struct lin_refs {
+	graph_txn *t;
+	trib_arena *a;
+	lin_map idx;
+	const char **v;
+	size_t n, cap;
+} lin_refs;
+
+void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a);
+void lin_refs_dispose(lin_refs *r);
+int lin_refs_get(const char **out, lin_refs *r, uint64_t id);
+
+/* Describe node id, reached at depth from pred (0 for roots), into r's arena. */
+int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred);
+
+/*
+ * The path from a seed of walk w to position pos as references (arena),
+ * optionally followed by `last` (a node id not in the walk; 0 = none).
+ */
+int lin_walk_path(const char ***out, size_t *len, const lin_walk *w, lin_refs *r, trib_arena *a,
+		  uint32_t pos, uint64_t last);
+
+/*
+ * After a downstream field walk (FIELD_FEEDS | FIELD_READ) from the field at
+ * position 0: the products it reaches. A product reading a field of the
+ * closure (FIELD_READ) is hit at its own position; a product holding a
+ * derived field is hit at that field's position (derived = 1). One hit per
+ * product, the first in (depth, position) order. malloc'd; free().
+ */
+typedef struct lin_hit {
+	uint64_t product;
+	uint32_t depth;
+	uint32_t pos;
+	int derived;
+} lin_hit;
+
+int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w);
+
+/*
+ * The upstream product an input port names, as the store resolves it
+ * (graph/product.c): external sources ("source:x", or a source_type other
+ * than data-product) and names that do not resolve give TRIB_ENOTFOUND,
+ * with the error slot left clear.
+ */
+int lin_input_product(uint64_t *out, graph_txn *t, const Tributary__V1__InputPort *ip);
+
+/*
+ * Does product `consumer` read product `upstream` whole (an input port with
+ * that source and no field list)? With port_name non-NULL, only inputs that
+ * name no port or that port count. Resolves sources through t.
+ */
+int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *port_name);
+
+#endif

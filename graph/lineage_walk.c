@@ -1,0 +1,706 @@
+/* The breadth-first engine of the lineage queries, and their shared helpers. */
+#include "lineage_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ map */
+
+void lin_map_init(lin_map *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void lin_map_dispose(lin_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof *m);
+}
+
+static size_t hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= UINT64_C(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64_C(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return (size_t)k;
+}
+
+uint32_t lin_map_get(const lin_map *m, uint64_t key)
+{
+	if (!m->cap)
+		return LIN_NONE;
+	size_t mask = m->cap - 1;
+	for (size_t i = hash64(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key)
+			return m->vals[i];
+		if (m->keys[i] == 0)
+			return LIN_NONE;
+	}
+}
+
+static int map_grow(lin_map *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 64;
+	uint64_t *keys = calloc(ncap, sizeof *keys);
+	uint32_t *vals = malloc(ncap * sizeof *vals);
+	if (!keys || !vals || ncap > SIZE_MAX / 2 / sizeof *keys) {
+		free(keys);
+		free(vals);
+		return trib_error_set(TRIB_ENOMEM, "out of memory growing a traversal index to %zu slots", ncap);
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t j = hash64(m->keys[i]) & (ncap - 1);
+		while (keys[j])
+			j = (j + 1) & (ncap - 1);
+		keys[j] = m->keys[i];
+		vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = ncap;
+	return 0;
+}
+
+int lin_map_put(lin_map *m, uint64_t key, uint32_t val)
+{
+	/* Keep the load under 1/2 so probes stay short. */
+	if ((m->n + 1) * 2 > m->cap) {
+		int rc = map_grow(m);
+		if (rc)
+			return rc;
+	}
+	size_t mask = m->cap - 1;
+	size_t i = hash64(key) & mask;
+	while (m->keys[i] && m->keys[i] != key)
+		i = (i + 1) & mask;
+	if (!m->keys[i]) {
+		m->keys[i] = key;
+		m->n++;
+	}
+	m->vals[i] = val;
+	return 0;
+}
+
+/* ----------------------------------------------------------------- walk */
+
+int64_t lin_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms)
+{
+	memset(w, 0, sizeof *w);
+	w->t = t;
+	w->max_nodes = max_nodes;
+	w->max_depth = max_depth;
+	w->deadline_ms = deadline_ms;
+	lin_map_init(&w->pos);
+	int rc = mdb_cursor_open(t->txn, t->s->out, &w->cur[0]);
+	if (rc == 0)
+		rc = mdb_cursor_open(t->txn, t->s->in, &w->cur[1]);
+	if (rc) {
+		lin_walk_dispose(w);
+		return gstore_mdb_err(rc, "opening the adjacency cursors");
+	}
+	return 0;
+}
+
+void lin_walk_dispose(lin_walk *w)
+{
+	for (int i = 0; i < 2; i++)
+		if (w->cur[i])
+			mdb_cursor_close(w->cur[i]);
+	free(w->v);
+	lin_map_dispose(&w->pos);
+	memset(w, 0, sizeof *w);
+}
+
+int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
+		 unsigned kind, uint32_t *pos)
+{
+	uint32_t at = lin_map_get(&w->pos, id);
+	if (at != LIN_NONE) {
+		if (pos)
+			*pos = at;
+		return 0;
+	}
+	if (pos)
+		*pos = LIN_NONE;
+	if ((w->max_nodes && w->n >= w->max_nodes) || w->n >= LIN_NONE - 1) {
+		w->truncated = 1;
+		return 0;
+	}
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 256;
+		lin_visit *nv = realloc(w->v, ncap * sizeof *nv);
+		if (!nv)
+			return trib_error_set(TRIB_ENOMEM, "out of memory for %zu traversal entries", ncap);
+		w->v = nv;
+		w->cap = ncap;
+	}
+	int rc = lin_map_put(&w->pos, id, (uint32_t)w->n);
+	if (rc)
+		return rc;
+	lin_visit *v = &w->v[w->n];
+	v->id = id;
+	v->pred = pred;
+	v->depth = depth;
+	v->edge = (uint8_t)edge;
+	v->dir = (uint8_t)dir;
+	v->kind = (uint8_t)kind;
+	if (pos)
+		*pos = (uint32_t)w->n;
+	w->n++;
+	return 0;
+}
+
+unsigned lin_edge_target_kind(unsigned kind, int dir)
+{
+	int down = dir == GRAPH_DOWN;
+	switch (kind) {
+	case GRAPH_EDGE_FEEDS:
+		return down ? TRIB_KIND_PRODUCT : TRIB_KIND_NONE; /* upstream may be a source */
+	case GRAPH_EDGE_PORT_FEEDS:
+		return down ? TRIB_KIND_PRODUCT : TRIB_KIND_PORT;
+	case GRAPH_EDGE_HAS_PORT:
+		return down ? TRIB_KIND_PORT : TRIB_KIND_PRODUCT;
+	case GRAPH_EDGE_HAS_FIELD:
+		return down ? TRIB_KIND_FIELD : TRIB_KIND_NONE;
+	case GRAPH_EDGE_FIELD_READ:
+		return down ? TRIB_KIND_PRODUCT : TRIB_KIND_FIELD;
+	case GRAPH_EDGE_FIELD_FEEDS:
+		return TRIB_KIND_FIELD;
+	case GRAPH_EDGE_OWNED_BY:
+		return down ? TRIB_KIND_TEAM : TRIB_KIND_PRODUCT;
+	case GRAPH_EDGE_IN_DOMAIN:
+		return down ? TRIB_KIND_DOMAIN : TRIB_KIND_PRODUCT;
+	case GRAPH_EDGE_HAS_TERM:
+		return down ? TRIB_KIND_TERM : TRIB_KIND_PRODUCT;
+	default:
+		return TRIB_KIND_NONE;
+	}
+}
+
+int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn fn, void *payload)
+{
+	MDB_cursor *c = w->cur[dir == GRAPH_DOWN ? 0 : 1];
+	for (unsigned k = 1; k <= GRAPH_EDGE_KIND_MAX; k++) {
+		if (!(mask & GRAPH_EDGE_BIT(k)))
+			continue;
+		uint64_t start = GSTORE_ADJ(k, 0);
+		MDB_val key = gstore_u64_val(&id), val = gstore_u64_val(&start);
+		int rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH_RANGE);
+		while (rc == 0) {
+			uint64_t e;
+			memcpy(&e, val.mv_data, sizeof e);
+			if (GSTORE_ADJ_KIND(e) != k)
+				break;
+			int r = fn(GSTORE_ADJ_ID(e), k, payload);
+			if (r)
+				return r < 0 ? r : 0;
+			rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_DUP);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return gstore_mdb_err(rc, "reading edges");
+	}
+	return 0;
+}
+
+int lin_edge_exists(lin_walk *w, uint64_t from, uint64_t to, unsigned kind)
+{
+	/* Own cursor: callers may be inside a lin_neighbours() iteration. */
+	MDB_cursor *c;
+	int rc = mdb_cursor_open(w->t->txn, w->t->s->out, &c);
+	if (rc)
+		return gstore_mdb_err(rc, "opening an edge cursor");
+	uint64_t v = GSTORE_ADJ(kind, to);
+	MDB_val key = gstore_u64_val(&from), val = gstore_u64_val(&v);
+	rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH);
+	mdb_cursor_close(c);
+	if (rc == 0)
+		return 1;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return gstore_mdb_err(rc, "looking up an edge");
+}
+
+typedef struct expand_ctx {
+	lin_walk *w;
+	size_t from;
+	uint32_t depth;
+	int dir;
+	int stop;
+} expand_ctx;
+
+static int expand_cb(uint64_t nb, unsigned kind, void *payload)
+{
+	expand_ctx *x = payload;
+	lin_walk *w = x->w;
+	if (lin_map_get(&w->pos, nb) != LIN_NONE)
+		return 0;
+	if (w->filter) {
+		int r = w->filter(w, x->from, nb, kind, x->dir, w->payload);
+		if (r <= 0)
+			return r;
+	}
+	uint32_t pos;
+	int rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir,
+			      lin_edge_target_kind(kind, x->dir), &pos);
+	if (rc)
+		return rc;
+	if (pos == LIN_NONE) {
+		x->stop = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int tick(lin_walk *w)
+{
+	/* The clock costs about as much as a node: look every 256 nodes. */
+	if (w->deadline_ms && (++w->ticks & 255u) == 0 && lin_now_ms() >= w->deadline_ms) {
+		w->truncated = 1;
+		w->deadline_hit = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int expand(lin_walk *w, size_t i, int dir, uint32_t mask, uint32_t depth, int *stop)
+{
+	expand_ctx x = {w, i, depth, dir, 0};
+	int rc = lin_neighbours(w, w->v[i].id, dir, mask, expand_cb, &x);
+	if (rc)
+		return rc;
+	*stop = x.stop;
+	return 0;
+}
+
+int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint32_t structural_mask)
+{
+	size_t i = from;
+	while (i < w->n) {
+		uint32_t d = w->v[i].depth;
+		int stop = 0;
+		int rc;
+		if (structural_mask) {
+			for (size_t j = i; j < w->n && !stop; j++) {
+				if (tick(w))
+					return 0;
+				if ((rc = expand(w, j, dir, structural_mask, d, &stop)) != 0)
+					return rc;
+			}
+			if (stop)
+				return 0;
+		}
+		size_t end = w->n;
+		if (w->max_depth && d >= w->max_depth)
+			return 0;
+		for (size_t j = i; j < end; j++) {
+			if (tick(w))
+				return 0;
+			if ((rc = expand(w, j, dir, lineage_mask, d + 1, &stop)) != 0)
+				return rc;
+			if (stop)
+				return 0;
+		}
+		i = end;
+	}
+	return 0;
+}
+
+int lin_limit_error(const lin_walk *w, const char *what)
+{
+	if (w->deadline_hit)
+		return trib_error_set(TRIB_ELIMIT, "%s: deadline exceeded after %zu nodes", what, w->n);
+	return trib_error_set(TRIB_ELIMIT, "%s: more than max_nodes=%zu nodes; raise the limit", what,
+			      w->max_nodes);
+}
+
+/* -------------------------------------------------------------- helpers */
+
+int lin_ids_push(lin_ids *l, uint64_t id)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		uint64_t *n = realloc(l->v, ncap * sizeof *n);
+		if (!n)
+			return trib_error_set(TRIB_ENOMEM, "out of memory listing %zu nodes", ncap);
+		l->v = n;
+		l->cap = ncap;
+	}
+	l->v[l->n++] = id;
+	return 0;
+}
+
+void lin_ids_free(lin_ids *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+int lin_ids_cb(uint64_t nb, unsigned kind, void *payload)
+{
+	(void)kind;
+	return lin_ids_push(payload, nb);
+}
+
+int lin_node(graph_node *out, graph_txn *t, trib_arena *a, uint64_t id)
+{
+	return graph_node_get(out, t, a, id);
+}
+
+void lin_products_init(lin_products *c, graph_txn *t, trib_arena *a)
+{
+	memset(c, 0, sizeof *c);
+	c->t = t;
+	c->a = a;
+	lin_map_init(&c->idx);
+}
+
+void lin_products_dispose(lin_products *c)
+{
+	lin_map_dispose(&c->idx);
+	free(c->recs);
+	memset(c, 0, sizeof *c);
+}
+
+int lin_products_get(trib_product **out, lin_products *c, uint64_t id)
+{
+	uint32_t at = lin_map_get(&c->idx, id);
+	if (at != LIN_NONE) {
+		*out = c->recs[at];
+		return 0;
+	}
+	trib_product *p;
+	int rc = graph_product_get(&p, c->t, c->a, id, 0);
+	if (rc)
+		return rc;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 32;
+		trib_product **n = realloc(c->recs, ncap * sizeof *n);
+		if (!n)
+			return trib_error_set(TRIB_ENOMEM, "out of memory caching product records");
+		c->recs = n;
+		c->cap = ncap;
+	}
+	if ((rc = lin_map_put(&c->idx, id, (uint32_t)c->n)) != 0)
+		return rc;
+	c->recs[c->n++] = p;
+	*out = p;
+	return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+size_t lin_sort_unique(const char **v, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp_str);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i], v[k - 1]) != 0)
+			v[k++] = v[i];
+	return k;
+}
+
+int lin_strv_push(const char ***v, size_t *n, size_t *cap, trib_arena *a, const char *s)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		const char **nv = trib_arena_realloc(a, (void *)*v, *cap * sizeof **v, ncap * sizeof **v);
+		if (!nv)
+			return trib_error_last_code();
+		*v = nv;
+		*cap = ncap;
+	}
+	(*v)[(*n)++] = s;
+	return 0;
+}
+
+const char *lin_product_ref(trib_arena *a, const char *ref)
+{
+	size_t len = strcspn(ref, ":#");
+	return trib_arena_strndup(a, ref, len);
+}
+
+const char *lin_field_name(const char *ref)
+{
+	const char *h = strchr(ref, '#');
+	return h ? h + 1 : "";
+}
+
+int lin_str_in(const char *name, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && strcmp(v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ strmap */
+
+static uint64_t hash_str(const char *s, size_t len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+void lin_strmap_init(lin_strmap *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void lin_strmap_dispose(lin_strmap *m)
+{
+	free(m->keys);
+	free(m->lens);
+	free(m->hashes);
+	free(m->vals);
+	memset(m, 0, sizeof *m);
+}
+
+static size_t strmap_find(const lin_strmap *m, const char *s, size_t len, uint64_t h)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)h & mask;
+	while (m->keys[i] && !(m->hashes[i] == h && m->lens[i] == len && memcmp(m->keys[i], s, len) == 0))
+		i = (i + 1) & mask;
+	return i;
+}
+
+uint32_t lin_strmap_get(const lin_strmap *m, const char *s, size_t len)
+{
+	if (!m->cap)
+		return LIN_NONE;
+	size_t i = strmap_find(m, s, len, hash_str(s, len));
+	return m->keys[i] ? m->vals[i] : LIN_NONE;
+}
+
+int lin_strmap_put(lin_strmap *m, const char *s, size_t len, uint32_t val)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		lin_strmap g;
+		g.cap = m->cap ? m->cap * 2 : 32;
+		g.n = 0;
+		g.keys = calloc(g.cap, sizeof *g.keys);
+		g.lens = malloc(g.cap * sizeof *g.lens);
+		g.hashes = malloc(g.cap * sizeof *g.hashes);
+		g.vals = malloc(g.cap * sizeof *g.vals);
+		if (!g.keys || !g.lens || !g.hashes || !g.vals) {
+			lin_strmap_dispose(&g);
+			return trib_error_set(TRIB_ENOMEM, "out of memory growing a string index");
+		}
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->keys[i])
+				continue;
+			size_t j = strmap_find(&g, m->keys[i], m->lens[i], m->hashes[i]);
+			g.keys[j] = m->keys[i];
+			g.lens[j] = m->lens[i];
+			g.hashes[j] = m->hashes[i];
+			g.vals[j] = m->vals[i];
+			g.n++;
+		}
+		lin_strmap_dispose(m);
+		*m = g;
+	}
+	uint64_t h = hash_str(s, len);
+	size_t i = strmap_find(m, s, len, h);
+	if (!m->keys[i]) {
+		m->keys[i] = s;
+		m->lens[i] = len;
+		m->hashes[i] = h;
+		m->n++;
+	}
+	m->vals[i] = val;
+	return 0;
+}
+
+/* -------------------------------------------------------------- refs */
+
+void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a)
+{
+	memset(r, 0, sizeof *r);
+	r->t = t;
+	r->a = a;
+	lin_map_init(&r->idx);
+}
+
+void lin_refs_dispose(lin_refs *r)
+{
+	lin_map_dispose(&r->idx);
+	memset(r, 0, sizeof *r);
+}
+
+int lin_refs_get(const char **out, lin_refs *r, uint64_t id)
+{
+	uint32_t at = lin_map_get(&r->idx, id);
+	if (at != LIN_NONE) {
+		*out = r->v[at];
+		return 0;
+	}
+	gstore_node n;
+	int rc = gstore_node_read(&n, r->t, id);
+	if (rc)
+		return rc;
+	const char *s = trib_arena_strndup(r->a, n.ref, n.ref_len);
+	if (!s)
+		return trib_error_last_code();
+	if ((rc = lin_strv_push(&r->v, &r->n, &r->cap, r->a, s)) != 0)
+		return rc;
+	if ((rc = lin_map_put(&r->idx, id, (uint32_t)(r->n - 1))) != 0)
+		return rc;
+	*out = s;
+	return 0;
+}
+
+int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred)
+{
+	graph_node gn;
+	int rc = lin_node(&gn, r->t, r->a, id);
+	if (rc)
+		return rc;
+	out->id = id;
+	out->kind = gn.kind;
+	out->ref = gn.ref;
+	out->owner = gn.owner;
+	out->domain = gn.domain;
+	out->depth = depth;
+	out->placeholder = gn.placeholder;
+	out->deprecated = gn.deprecated;
+	out->pred = pred;
+	out->predecessor = "";
+	return pred ? lin_refs_get(&out->predecessor, r, pred) : 0;
+}
+
+int lin_walk_path(const char ***out, size_t *len, const lin_walk *w, lin_refs *r, trib_arena *a,
+		  uint32_t pos, uint64_t last)
+{
+	size_t n = last ? 1 : 0;
+	for (uint32_t p = pos; p != LIN_NONE; p = w->v[p].pred)
+		n++;
+	const char **v = trib_arena_calloc(a, n, sizeof *v);
+	if (!v)
+		return trib_error_last_code();
+	size_t i = n;
+	int rc;
+	if (last && (rc = lin_refs_get(&v[--i], r, last)) != 0)
+		return rc;
+	for (uint32_t p = pos; p != LIN_NONE; p = w->v[p].pred)
+		if ((rc = lin_refs_get(&v[--i], r, w->v[p].id)) != 0)
+			return rc;
+	*out = v;
+	*len = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------- field hits */
+
+static int cmp_hit(const void *x, const void *y)
+{
+	const lin_hit *a = x, *b = y;
+	if (a->depth != b->depth)
+		return a->depth < b->depth ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w)
+{
+	*out = NULL;
+	*n = 0;
+	lin_hit *h = malloc((w->n ? w->n : 1) * sizeof *h);
+	if (!h)
+		return trib_error_set(TRIB_ENOMEM, "out of memory listing %zu consumers", w->n);
+	size_t k = 0;
+	for (size_t i = 1; i < w->n; i++) {
+		const lin_visit *v = &w->v[i];
+		if (v->kind == TRIB_KIND_PRODUCT) {
+			h[k++] = (lin_hit){v->id, v->depth, (uint32_t)i, 0};
+		} else if (v->kind == TRIB_KIND_FIELD) {
+			gstore_node nd;
+			int rc = gstore_node_read(&nd, w->t, v->id);
+			if (rc) {
+				free(h);
+				return rc;
+			}
+			h[k++] = (lin_hit){nd.product, v->depth, (uint32_t)i, 1};
+		}
+	}
+	qsort(h, k, sizeof *h, cmp_hit);
+	lin_map seen;
+	lin_map_init(&seen);
+	size_t m = 0;
+	int rc = 0;
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		if (lin_map_get(&seen, h[i].product) != LIN_NONE)
+			continue;
+		rc = lin_map_put(&seen, h[i].product, 1);
+		h[m++] = h[i];
+	}
+	lin_map_dispose(&seen);
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	*out = h;
+	*n = m;
+	return 0;
+}
+
+/* ------------------------------------------------------- whole readers */
+
+int lin_input_product(uint64_t *out, graph_txn *t, const Tributary__V1__InputPort *ip)
+{
+	*out = 0;
+	if (!ip || !ip->source || !*ip->source || strncmp(ip->source, "source:", 7) == 0 ||
+	    (ip->source_type && *ip->source_type && strcmp(ip->source_type, "data-product") != 0))
+		return TRIB_ENOTFOUND;
+	if (graph_resolve(out, t, ip->source) != 0) {
+		/* The store accepted this source when it was registered; one that
+		 * no longer resolves (a bare name now ambiguous) is no product. */
+		trib_error_clear();
+		return TRIB_ENOTFOUND;
+	}
+	return 0;
+}
+
+int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *port_name)
+{
+	*out = 0;
+	trib_product *c;
+	int rc = lin_products_get(&c, pc, consumer);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < c->n_input_ports; i++) {
+		const Tributary__V1__InputPort *ip = c->input_ports[i];
+		if (!ip || ip->n_fields)
+			continue;
+		if (port_name && ip->port && *ip->port && strcmp(ip->port, port_name) != 0)
+			continue;
+		uint64_t id;
+		if (lin_input_product(&id, pc->t, ip) == 0 && id == upstream) {
+			*out = 1;
+			return 0;
+		}
+	}
+	return 0;
+}
