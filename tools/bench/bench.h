@@ -35,6 +35,7 @@ typedef struct bench_opts {
 	unsigned sections;        /* BENCH_SECTION_* */
 	const char *server;       /* tributaryd to start */
 	uint32_t grpc_products;   /* products registered over gRPC */
+	uint32_t stream_products; /* products per RegisterProducts stream */
 } bench_opts;
 
 /* A compressed adjacency: neighbours of node v are adj[off[v] .. off[v+1]). */
@@ -147,6 +148,8 @@ typedef struct bench_server {
 int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path);
 /* Resident set (and peak, if asked) in KiB from /proc/PID/status; -1 if unreadable. */
 long bench_server_rss_kb(const bench_server *s, long *peak_kb);
+/* CPU time (user + system) a process has used, in seconds; pid 0 = this process. -1 if unreadable. */
+double bench_proc_cpu_s(int pid);
 /* SIGTERM and wait; -1 (printed) unless it exits with status 0. */
 int bench_server_stop(bench_server *s);
 

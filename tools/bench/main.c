@@ -124,6 +124,19 @@ const char *bench_verdict(int ok)
 	return ok ? "PASS" : "MISS";
 }
 
+/* The 1-minute load average: other work on the machine skews absolute figures (not ratios much). */
+static double load_average(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
 /* --------------------------------------------------------------- cleanup */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -269,6 +282,7 @@ static void usage(FILE *f)
 		"                 largest size, in-process and over gRPC)\n"
 		"  --server PATH  tributaryd to start (default: the one next to trib-bench)\n"
 		"  --grpc-products N  products registered over gRPC (default 50000)\n"
+		"  --stream-products N  products per RegisterProducts stream (default 5000)\n"
 		"  --help         this text\n"
 		"Smoke run: trib-bench --sizes 2000 --runs 1\n");
 }
@@ -297,6 +311,7 @@ static void parse_opts(bench_opts *o, int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},  {"dir", required_argument, NULL, 'd'},
 		{"only", required_argument, NULL, 'o'},  {"help", no_argument, NULL, 'h'},
 		{"server", required_argument, NULL, 'x'}, {"grpc-products", required_argument, NULL, 'g'},
+		{"stream-products", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	o->nsizes = 3;
@@ -307,6 +322,7 @@ static void parse_opts(bench_opts *o, int argc, char **argv)
 	o->seed = 42;
 	o->sections = BENCH_SECTION_GRAPH | BENCH_SECTION_GRPC | BENCH_SECTION_LINEAGE;
 	o->grpc_products = 50000;
+	o->stream_products = 5000;
 	int c;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
@@ -356,6 +372,14 @@ static void parse_opts(bench_opts *o, int argc, char **argv)
 		case 'x':
 			o->server = optarg;
 			break;
+		case 'p': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 10000000)
+				bench_die("trib-bench: --stream-products: '%s' is not a count from 1 to 10M", optarg);
+			o->stream_products = (uint32_t)v;
+			break;
+		}
 		case 'g':
 			if (parse_size(&o->grpc_products, optarg) != 0)
 				bench_die("trib-bench: --grpc-products: '%s' is not a count from 100 to 50M", optarg);
@@ -392,6 +416,8 @@ int main(int argc, char **argv)
 	}
 	printf("trib-bench: seed %" PRIu64 ", %u runs per query, files under %s%s\n", o.seed, o.runs, base,
 	       o.dir ? "" : " (removed after)");
+	printf("machine: %ld CPUs online, load average %.2f at start\n", sysconf(_SC_NPROCESSORS_ONLN),
+	       load_average());
 
 	double t0 = bench_now();
 	static char server_path[4096];
@@ -428,6 +454,7 @@ int main(int argc, char **argv)
 
 	if (!o.dir)
 		rm_tree(base);
-	printf("\ntargets met: %u, missed: %u (total %.1f s)\n", n_pass, n_miss, bench_now() - t0);
+	printf("\ntargets met: %u, missed: %u (total %.1f s; load average %.2f at the end)\n", n_pass, n_miss,
+	       bench_now() - t0, load_average());
 	return 0;
 }

@@ -132,6 +132,29 @@ static long status_kb(pid_t pid, const char *field)
 	return kb;
 }
 
+double bench_proc_cpu_s(int pid)
+{
+	char path[64], buf[1024];
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/stat");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	/* Fields after the command name, which may itself hold spaces and parentheses. */
+	const char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	unsigned long utime = 0, stime = 0;
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 long bench_server_rss_kb(const bench_server *s, long *peak_kb)
 {
 	if (peak_kb)
