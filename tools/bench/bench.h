@@ -144,8 +144,12 @@ typedef struct bench_server {
 	char log_path[4096];
 } bench_server;
 
-/* Start exe with --listen 127.0.0.1:0 --data-dir data_dir, stderr to log_path; 0 once it listens. */
-int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path);
+/*
+ * Start exe with --listen 127.0.0.1:0 --data-dir data_dir [--policy policy],
+ * stderr to log_path; 0 once it listens.
+ */
+int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path,
+		       const char *policy);
 /* Resident set (and peak, if asked) in KiB from /proc/PID/status; -1 if unreadable. */
 long bench_server_rss_kb(const bench_server *s, long *peak_kb);
 /* CPU time (user + system) a process has used, in seconds; pid 0 = this process. -1 if unreadable. */

@@ -35,7 +35,8 @@
 
 /* --------------------------------------------------------------- server */
 
-int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path)
+int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path,
+		       const char *policy)
 {
 	memset(s, 0, sizeof(*s));
 	s->pid = -1;
@@ -67,8 +68,9 @@ int bench_server_start(bench_server *s, const char *exe, const char *data_dir, c
 		close(fds[0]);
 		close(fds[1]);
 		/* Per-call log lines at 40k calls/s would measure the log file: warn keeps errors. */
-		execl(exe, exe, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--log-level", "warn",
-		      (char *)NULL);
+		const char *argv[] = {exe, "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--log-level", "warn",
+				      policy ? "--policy" : NULL, policy, NULL};
+		execv(exe, (char *const *)argv);
 		fprintf(stderr, "bench: exec %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}

@@ -4,8 +4,11 @@
  *
  * 1. RegisterProducts: the products of a generated graph (parents first),
  *    streamed in calls of --stream-products; the server acknowledges a call
- *    only once it is durable, so products/s is the durable rate.
- * 2. GetProduct: random registered products, with 1..64 calls in flight on
+ *    only once it is durable, so products/s is the durable rate. Twice, each
+ *    on a fresh store: with the built-in default policy (what users run; its
+ *    composition and freshness rules walk every product's upstream closure)
+ *    and with a naming-only policy (the cost of plumbing, store and fsync).
+ * 2. GetProduct (on the naming-only server): random registered products, with 1..64 calls in flight on
  *    one completion queue, each level for GET_SECONDS; every reply is unpacked
  *    and its name checked.
  * 3. The server's resident set after the run (and its peak).
@@ -53,6 +56,72 @@ static void print_rss(const bench_server *srv, const char *when)
 	       peak / 1024.0, srv->pid);
 }
 
+/*
+ * Register every product of g in streams of o->stream_products on a running
+ * server. Returns how many products were acknowledged (all of g, or those of
+ * the streams before the first failure, which is reported, not fatal).
+ */
+static uint32_t register_all(const bench_opts *o, const bench_graph *g, bench_server *srv, bench_client *c,
+			     const char *label)
+{
+	uint32_t n = g->n, per_stream = o->stream_products;
+	double t0 = bench_now(), cpu_srv = bench_proc_cpu_s(srv->pid), cpu_me = bench_proc_cpu_s(0);
+	uint32_t acked = 0; /* products [0, acked) are registered */
+	for (uint32_t from = 0; from < n; from += per_stream) {
+		uint32_t to = from + per_stream < n ? from + per_stream : n;
+		bench_register_result r;
+		if (bench_rpc_register_stream(&r, c, g, from, to) != 0 || r.failed || r.registered != r.sent) {
+			printf("  %-34s FAILED on the stream of products %u..%u after %u acknowledged: sent %zu, "
+			       "registered %zu, failed %zu: %s   %s\n",
+			       label, from, to - 1, acked, r.sent, r.registered, r.failed, r.error, bench_verdict(0));
+			break;
+		}
+		acked = to;
+	}
+	double reg_s = bench_now() - t0;
+	cpu_srv = bench_proc_cpu_s(srv->pid) - cpu_srv;
+	cpu_me = bench_proc_cpu_s(0) - cpu_me;
+	double rate = acked / reg_s;
+	char tb[32];
+	if (acked == n)
+		printf("  %-34s %u products in %s = %.1fk products/s (server CPU %.0f%%, client %.0f%%)   "
+		       "target >= %.0fk/s %s\n",
+		       label, acked, bench_fmt_time(tb, sizeof(tb), reg_s), rate / 1e3, 100 * cpu_srv / reg_s,
+		       100 * cpu_me / reg_s, REGISTER_TARGET / 1e3, bench_verdict(rate >= REGISTER_TARGET));
+	print_rss(srv, "after registering");
+	return acked;
+}
+
+static void start_server(bench_server *srv, const bench_opts *o, const char *base, const char *name,
+			 const char *policy)
+{
+	char data_dir[4200], log_path[4200];
+	snprintf(data_dir, sizeof(data_dir), "%s/%s-data", base, name);
+	snprintf(log_path, sizeof(log_path), "%s/%s.log", base, name);
+	if (bench_server_start(srv, o->server, data_dir, log_path, policy) != 0)
+		bench_die("bench: could not start %s (see above)", o->server);
+	printf("  tributaryd pid %d on %s, policy %s, log level warn (no per-call lines), default workers\n",
+	       srv->pid, srv->addr, policy ? policy : "built-in default");
+}
+
+static void stop_server(bench_server *srv)
+{
+	if (bench_server_stop(srv) != 0)
+		bench_die("bench: tributaryd did not shut down cleanly (log: %s)", srv->log_path);
+}
+
+/* Only the naming rule: what registration costs without the policy's upstream walks. */
+static const char NAMING_ONLY_POLICY[] =
+	"version: 1\n"
+	"rules:\n"
+	"  - id: naming\n"
+	"    description: Products and domains are lowercase kebab-case.\n"
+	"    severity: error\n"
+	"    type: naming\n"
+	"    params:\n"
+	"      product: '[a-z][a-z0-9-]*'\n"
+	"      domain: '[a-z][a-z0-9-]*'\n";
+
 void bench_section_grpc(const bench_opts *o, const char *base)
 {
 	uint32_t n = o->grpc_products;
@@ -64,53 +133,30 @@ void bench_section_grpc(const bench_opts *o, const char *base)
 	}
 	bench_graph g;
 	bench_gen(&g, n, o->seed);
+	printf("  RegisterProducts: the %u products of the %u-node graph, parents first, client streams of %u; "
+	       "acknowledged = durable\n",
+	       n, n, o->stream_products);
 
-	char data_dir[4200], log_path[4200];
-	snprintf(data_dir, sizeof(data_dir), "%s/grpc-data", base);
-	snprintf(log_path, sizeof(log_path), "%s/tributaryd.log", base);
+	/* 1a. The shipped configuration: the built-in default policy. */
 	bench_server srv;
-	if (bench_server_start(&srv, o->server, data_dir, log_path) != 0)
-		bench_die("bench: could not start %s (see above)", o->server);
-	printf("  tributaryd pid %d on %s, data in %s, log level warn (per-call lines off), default workers\n",
-	       srv.pid, srv.addr, data_dir);
+	start_server(&srv, o, base, "grpc-default", NULL);
 	bench_client *c = bench_client_open(srv.addr);
+	register_all(o, &g, &srv, c, "RegisterProducts, default policy");
+	bench_client_close(c);
+	stop_server(&srv);
 
-	/* 1. Durable streaming registration. A failed stream is reported, not fatal: the
-	 * products of the streams acknowledged before it still serve GetProduct. */
-	uint32_t per_stream = o->stream_products;
-	double t0 = bench_now(), cpu_srv = bench_proc_cpu_s(srv.pid), cpu_me = bench_proc_cpu_s(0);
-	size_t registered = 0;
-	uint32_t acked = 0; /* products [0, acked) are registered */
-	for (uint32_t from = 0; from < n; from += per_stream) {
-		uint32_t to = from + per_stream < n ? from + per_stream : n;
-		bench_register_result r;
-		if (bench_rpc_register_stream(&r, c, &g, from, to) != 0 || r.failed || r.registered != r.sent) {
-			printf("  RegisterProducts   FAILED on the stream of products %u..%u: sent %zu, registered "
-			       "%zu, failed %zu: %s   %s\n",
-			       from, to - 1, r.sent, r.registered, r.failed, r.error, bench_verdict(0));
-			break;
-		}
-		registered += r.registered;
-		acked = to;
-	}
-	double reg_s = bench_now() - t0;
-	cpu_srv = bench_proc_cpu_s(srv.pid) - cpu_srv;
-	cpu_me = bench_proc_cpu_s(0) - cpu_me;
-	double reg_rate = registered / reg_s;
-	char tb[32];
-	if (acked == n)
-		printf("  RegisterProducts   %zu products in %s = %.1fk products/s durable (streams of %u; "
-		       "server CPU %.0f%%, client %.0f%%)   target >= %.0fk/s %s\n",
-		       registered, bench_fmt_time(tb, sizeof(tb), reg_s), reg_rate / 1e3, per_stream,
-		       100 * cpu_srv / reg_s, 100 * cpu_me / reg_s, REGISTER_TARGET / 1e3,
-		       bench_verdict(reg_rate >= REGISTER_TARGET));
-	else
-		printf("  RegisterProducts   %zu products acknowledged before the failure, in %s (streams of %u)\n",
-		       registered, bench_fmt_time(tb, sizeof(tb), reg_s), per_stream);
-	print_rss(&srv, "after registering");
+	/* 1b. Naming rule only, on a fresh store: plumbing, store and fsync. It serves GetProduct. */
+	char policy[4200];
+	snprintf(policy, sizeof(policy), "%s/naming-only-policy.yaml", base);
+	FILE *pf = fopen(policy, "w");
+	if (!pf || fputs(NAMING_ONLY_POLICY, pf) < 0 || fclose(pf) != 0)
+		bench_die("bench: cannot write %s", policy);
+	start_server(&srv, o, base, "grpc-naming", policy);
+	c = bench_client_open(srv.addr);
+	uint32_t acked = register_all(o, &g, &srv, c, "RegisterProducts, naming-only");
 	if (acked == 0) {
 		bench_client_close(c);
-		bench_server_stop(&srv);
+		stop_server(&srv);
 		bench_gen_free(&g);
 		return;
 	}
@@ -144,8 +190,8 @@ void bench_section_grpc(const bench_opts *o, const char *base)
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		job.concurrency = levels[i];
 		job.seconds = GET_SECONDS;
-		cpu_srv = bench_proc_cpu_s(srv.pid);
-		cpu_me = bench_proc_cpu_s(0);
+		double cpu_srv = bench_proc_cpu_s(srv.pid);
+		double cpu_me = bench_proc_cpu_s(0);
 		bench_rpc_drive(&st, c, &job);
 		cpu_srv = bench_proc_cpu_s(srv.pid) - cpu_srv;
 		cpu_me = bench_proc_cpu_s(0) - cpu_me;
@@ -168,8 +214,7 @@ void bench_section_grpc(const bench_opts *o, const char *base)
 	free(reqs);
 	free(ctx.names);
 	bench_client_close(c);
-	if (bench_server_stop(&srv) != 0)
-		bench_die("bench: tributaryd did not shut down cleanly (log: %s)", log_path);
+	stop_server(&srv);
 	printf("  tributaryd stopped cleanly on SIGTERM\n");
 	bench_gen_free(&g);
 }

@@ -258,7 +258,7 @@ static void run_grpc(const bench_opts *o, const bench_graph *g, const bench_quer
 	snprintf(log_path, sizeof(log_path), "%s/tributaryd-lineage.log", base);
 	bench_server srv;
 	double t0 = bench_now();
-	if (bench_server_start(&srv, o->server, store_dir, log_path) != 0) {
+	if (bench_server_start(&srv, o->server, store_dir, log_path, NULL) != 0) {
 		printf("  FAILED: could not start %s on %s (log: %s)\n", o->server, store_dir, log_path);
 		bench_verdict(0);
 		return;
