@@ -630,7 +630,11 @@ int graph_lineage_provenance(graph_provenance_report *out, graph_txn *t, trib_ar
 	    (rc = lin_walk_run(&p.w, 0, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), 0)) != 0)
 		goto done;
 	if (p.w.truncated) {
-		rc = lin_limit_error(&p.w, "provenance");
+		/* The walk's limit counts the root; say the caller's number. */
+		rc = p.w.deadline_hit ? lin_limit_error(&p.w, "provenance")
+				      : trib_error_set(TRIB_ELIMIT,
+						       "provenance of %s: more than max_nodes=%zu upstream nodes; raise the limit",
+						       rn.ref, opts->max_nodes);
 		goto done;
 	}
 	if ((rc = closure(&p)) != 0 || (rc = upstream_records(&p, &recs)) != 0)
