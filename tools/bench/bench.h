@@ -249,6 +249,23 @@ typedef struct bench_timing {
 bench_timing bench_time(size_t (*fn)(void *ctx), void *ctx, unsigned runs, int may_shorten, size_t expect,
 			const char *what);
 
+/* One of several calls timed together. */
+typedef struct bench_timed {
+	size_t (*fn)(void *ctx);
+	void *ctx;
+	int may_shorten;
+	size_t expect;
+	const char *what;
+	bench_timing out; /* filled in */
+} bench_timed;
+
+/*
+ * As bench_time for each item, with the samples taken round-robin (one of
+ * each, then the next round), so that load from elsewhere on the machine
+ * falls on every item alike and their ratios stay meaningful.
+ */
+void bench_time_interleaved(bench_timed *items, size_t n, unsigned runs);
+
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
 /* Median of n samples (sorts them). */

@@ -3,9 +3,9 @@
  *
  * Ratios, not absolute times, are the verdicts: every engine runs the same
  * query on the same graph in the same process and run, so the machine's speed
- * cancels out. Each figure is the median of --runs samples after one warm-up
- * (bench_time: a fast query is repeated inside a sample so the clock's
- * resolution does not dominate). Node counts reached must agree across
+ * cancels out. Each figure is the median of --runs samples after one warm-up,
+ * the engines' samples taken in turn (bench_time_interleaved: a fast query is
+ * repeated inside a sample so the clock's resolution does not dominate). Node counts reached must agree across
  * engines and with an in-memory reference BFS, or the run stops.
  *
  * Sections: graph (per size: generate, bulk-load, traversal table), lineage
@@ -49,14 +49,6 @@ static size_t engine_walk(void *ctx)
 	default:
 		return bench_sql_walk(w->e->sql, q->start, q->dir, q->depth);
 	}
-}
-
-static bench_timing time_query(bench_engines *e, int which, const bench_query *q, unsigned runs)
-{
-	char what[128];
-	snprintf(what, sizeof(what), "%s: %s from node %u", q->label, ENGINE_NAMES[which], q->start);
-	walk_ctx w = {e, which, q};
-	return bench_time(engine_walk, &w, runs, which == ENG_SQL, q->expect, what);
 }
 
 /* ------------------------------------------------------------ query nodes */
@@ -244,9 +236,19 @@ static void bench_size(const bench_opts *o, const char *base, uint32_t n, int tr
 	bench_timing tm[BENCH_Q_COUNT][ENG_COUNT];
 	bench_baseline bl;
 	for (size_t i = 0; i < BENCH_Q_COUNT; i++) {
-		for (int k = 0; k < ENG_COUNT; k++)
-			if (k != ENG_GRAPH || traversals)
-				tm[i][k] = time_query(&e, k, &qs[i], o->runs);
+		walk_ctx w[ENG_COUNT];
+		bench_timed items[ENG_COUNT];
+		char what[ENG_COUNT][128];
+		size_t ni = 0;
+		for (int k = traversals ? ENG_GRAPH : ENG_BARE; k < ENG_COUNT; k++, ni++) {
+			w[ni] = (walk_ctx){&e, k, &qs[i]};
+			snprintf(what[ni], sizeof(what[ni]), "%s: %s from node %u", qs[i].label, ENGINE_NAMES[k],
+				 qs[i].start);
+			items[ni] = (bench_timed){engine_walk, &w[ni], k == ENG_SQL, qs[i].expect, what[ni], {0, 0, 0}};
+		}
+		bench_time_interleaved(items, ni, o->runs);
+		for (size_t j = 0; j < ni; j++)
+			tm[i][((walk_ctx *)items[j].ctx)->which] = items[j].out;
 		bl.bare[i] = tm[i][ENG_BARE].median;
 		bl.sql[i] = tm[i][ENG_SQL].median;
 		bl.sql_fewer[i] = tm[i][ENG_SQL].runs != o->runs;

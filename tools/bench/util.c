@@ -30,32 +30,56 @@ double bench_median(double *v, size_t n)
 /* A sample shorter than this repeats the call: the clock and loop overhead stay below 0.1%. */
 #define MIN_SAMPLE_S 0.002
 
+static void take_sample(bench_timed *t, unsigned r, double *samples)
+{
+	size_t got = 0;
+	double t0 = bench_now();
+	for (unsigned i = 0; i < t->out.reps; i++)
+		got = t->fn(t->ctx);
+	samples[r] = (bench_now() - t0) / t->out.reps;
+	if (got != t->expect)
+		bench_die("bench: %s reached %zu nodes on run %u, %zu on the warm-up", t->what, got, r + 1,
+			  t->expect);
+}
+
+void bench_time_interleaved(bench_timed *items, size_t n, unsigned runs)
+{
+	double **samples = bench_xcalloc(n, sizeof(double *));
+	unsigned most = 0;
+	for (size_t k = 0; k < n; k++) {
+		bench_timed *t = &items[k];
+		t->out.runs = runs;
+		t->out.reps = 1;
+		double t0 = bench_now();
+		size_t got = t->fn(t->ctx);
+		double warm = bench_now() - t0;
+		if (got != t->expect)
+			bench_die("bench: %s reached %zu nodes, the reference BFS %zu", t->what, got, t->expect);
+		if (t->may_shorten && warm > BENCH_SLOW_S && runs > BENCH_SLOW_RUNS)
+			t->out.runs = BENCH_SLOW_RUNS;
+		if (warm < MIN_SAMPLE_S)
+			t->out.reps = warm <= MIN_SAMPLE_S / 10000 ? 10000 : (unsigned)(MIN_SAMPLE_S / warm) + 1;
+		samples[k] = bench_xmalloc(sizeof(double) * t->out.runs);
+		most = t->out.runs > most ? t->out.runs : most;
+	}
+	/* Round-robin, so a burst of other load on the machine hits every engine alike. */
+	for (unsigned r = 0; r < most; r++)
+		for (size_t k = 0; k < n; k++)
+			if (r < items[k].out.runs)
+				take_sample(&items[k], r, samples[k]);
+	for (size_t k = 0; k < n; k++) {
+		items[k].out.median = bench_median(samples[k], items[k].out.runs);
+		free(samples[k]);
+	}
+	free(samples);
+}
+
 bench_timing bench_time(size_t (*fn)(void *ctx), void *ctx, unsigned runs, int may_shorten, size_t expect,
 			const char *what)
 {
-	bench_timing m = {0, runs, 1};
-	double t = bench_now();
-	size_t got = fn(ctx);
-	double warm = bench_now() - t;
-	if (got != expect)
-		bench_die("bench: %s reached %zu nodes, the reference BFS %zu", what, got, expect);
-	if (may_shorten && warm > BENCH_SLOW_S && runs > BENCH_SLOW_RUNS)
-		m.runs = BENCH_SLOW_RUNS;
-	if (warm < MIN_SAMPLE_S)
-		m.reps = warm <= MIN_SAMPLE_S / 10000 ? 10000 : (unsigned)(MIN_SAMPLE_S / warm) + 1;
-	double *samples = bench_xmalloc(sizeof(double) * m.runs);
-	for (unsigned r = 0; r < m.runs; r++) {
-		t = bench_now();
-		for (unsigned i = 0; i < m.reps; i++)
-			got = fn(ctx);
-		samples[r] = (bench_now() - t) / m.reps;
-		if (got != expect)
-			bench_die("bench: %s reached %zu nodes on run %u, %zu on the warm-up", what, got, r + 1,
-				  expect);
-	}
-	m.median = bench_median(samples, m.runs);
-	free(samples);
-	return m;
+	bench_timed t = {fn, ctx, may_shorten, expect, what, {0, 0, 0}};
+	bench_time_interleaved(&t, 1, runs);
+	return t.out;
 }
 
 void bench_die(const char *fmt, ...)
