@@ -262,9 +262,7 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("impact");
-	TCase *tc = tcase_create("graph");
-	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-	tcase_set_timeout(tc, 120);
+	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, product_root_lists_every_downstream_product_with_path_and_fields);
 	tcase_add_test(tc, port_root_takes_readers_of_that_port_and_of_the_whole_product);
 	tcase_add_test(tc, port_root_reads_records_when_a_consumer_names_another_port_and_none);
@@ -276,15 +274,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, fan_out_of_10000_summary);
 	tcase_add_test(tc, roots_other_than_products_ports_fields_are_refused);
 	tcase_add_test(tc, placeholder_root_has_its_readers);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return lm_run(suite());
 }

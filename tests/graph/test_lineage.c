@@ -457,9 +457,7 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lineage");
-	TCase *tc = tcase_create("graph");
-	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-	tcase_set_timeout(tc, 120);
+	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, diamond_downstream_visits_the_join_once_at_its_smallest_depth);
 	tcase_add_test(tc, diamond_upstream_and_depth_limit);
 	tcase_add_test(tc, both_directions_is_the_union_of_the_two_closures);
@@ -480,15 +478,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, domain_filter_keeps_traversing_through_other_domains);
 	tcase_add_test(tc, bad_options_and_unknown_nodes_are_refused);
 	tcase_add_test(tc, reads_its_own_writes_inside_the_write_transaction);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return lm_run(suite());
 }

@@ -175,6 +175,28 @@ static inline uint64_t lm_id(graph_txn *t, const char *ref)
 	return id;
 }
 
+/* ---------------------------------------------------------------- running */
+
+/* A test case with a fresh store per test. */
+static inline TCase *lm_tcase(Suite *s, const char *name)
+{
+	TCase *tc = tcase_create(name);
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+/* Run a suite; the process exit status. */
+static inline int lm_run(Suite *s)
+{
+	SRunner *r = srunner_create(s);
+	srunner_run_all(r, CK_NORMAL);
+	int failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? 1 : 0;
+}
+
 /* ------------------------------------------------------------- rendering */
 
 typedef struct lm_buf {

@@ -237,22 +237,16 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("lineage-seed");
-	TCase *tc = tcase_create("customer-360");
-	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	TCase *tc = lm_tcase(s, "customer-360");
 	tcase_add_test(tc, lineage_upstream_of_customer_360);
 	tcase_add_test(tc, impact_of_the_upstreams);
 	tcase_add_test(tc, renaming_amount_usd_breaks_both_readers);
 	tcase_add_test(tc, provenance_of_customer_360);
 	tcase_add_test(tc, deriving_email_hash_from_email_is_declared_pii);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return lm_run(suite());
 }

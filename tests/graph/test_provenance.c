@@ -373,9 +373,7 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("provenance");
-	TCase *tc = tcase_create("graph");
-	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-	tcase_set_timeout(tc, 120);
+	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, classification_retention_and_erasure_compose_over_the_upstreams);
 	tcase_add_test(tc, constraints_are_transitive_and_unstated_retention_violates);
 	tcase_add_test(tc, pii_propagates_along_field_lineage_to_derived_fields);
@@ -390,15 +388,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, policy_engine_use_inside_the_registering_write_transaction);
 	tcase_add_test(tc, limits_fail_rather_than_answer_partly);
 	tcase_add_test(tc, deep_chain_reaches_its_source);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return lm_run(suite());
 }

@@ -287,9 +287,7 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("schema");
-	TCase *tc = tcase_create("graph");
-	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-	tcase_set_timeout(tc, 120);
+	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, each_change_class);
 	tcase_add_test(tc, widening_is_lossless_only);
 	tcase_add_test(tc, proposals_are_validated_with_the_field_path);
@@ -300,15 +298,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, ports_without_a_registered_schema_and_non_ports_are_refused);
 	tcase_add_test(tc, node_limit_fails_rather_than_answer_partly);
 	tcase_add_test(tc, deep_field_chain_breaks_every_hop);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *r = srunner_create(suite());
-	srunner_run_all(r, CK_NORMAL);
-	int failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? 1 : 0;
+	return lm_run(suite());
 }
