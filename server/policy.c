@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "tributary/error.h"
+#include "tributary/lineage.h"
 
 /* A refusal travels as the error slot's message (1 KiB) and then as a gRPC
  * status message in HTTP/2 trailers: keep it below both, and say how many
@@ -21,12 +22,6 @@ struct item {
 	size_t seq;
 };
 
-struct upstream {
-	uint64_t id;
-	const char *ref;
-	trib_product *rec; /* NULL for external sources and placeholders */
-};
-
 typedef struct ev {
 	const pol_policy *pol;
 	graph_txn *t;
@@ -38,11 +33,11 @@ typedef struct ev {
 	size_t rule; /* index of the rule being evaluated */
 	struct item *items;
 	size_t n, cap;
-	/* Upstream closure, computed once per limit (composition and freshness share it). */
-	struct upstream *up;
-	size_t nup;
-	int up_truncated;
-	unsigned up_limit; /* 0 = not computed */
+	/* Provenance, computed once per node limit (composition and freshness share it). */
+	graph_provenance_report prov;
+	int prov_rc;
+	const char *prov_why; /* message of a TRIB_ELIMIT */
+	unsigned prov_limit;  /* 0 = not computed */
 } ev;
 
 static int oom(void)
@@ -132,70 +127,32 @@ static int sla_stated(const Tributary__V1__Sla *s)
 		     !blank(s->freshness) || !blank(s->uptime) || !blank(s->completeness));
 }
 
-/* The freshness a product promises: its own SLA, else its strictest port's. */
-static int64_t freshness(const trib_product *p, const char **path, trib_arena *a)
-{
-	if (p->sla && p->sla->freshness_seconds > 0) {
-		if (path)
-			*path = "sla.freshness";
-		return p->sla->freshness_seconds;
-	}
-	int64_t best = 0;
-	for (size_t i = 0; i < p->n_output_ports; i++) {
-		const Tributary__V1__Sla *s = p->output_ports[i]->sla;
-		if (s && s->freshness_seconds > 0 && (best == 0 || s->freshness_seconds < best)) {
-			best = s->freshness_seconds;
-			if (path)
-				*path = trib_arena_printf(a, "output_ports[%zu].sla.freshness", i);
-		}
-	}
-	return best;
-}
-
 /* ---------------------------------------------------------------- upstream */
 
-static int upstream_closure(ev *e, unsigned limit)
+/* The lineage engine's provenance of the product as just stored: the same
+ * composed constraints the Provenance RPC reports. A closure larger than the
+ * rule's limit is not checked, and says so with a warning (never silently). */
+static int provenance(const graph_provenance_report **out, ev *e, const struct pol_rule *r, unsigned limit)
 {
-	if (e->up_limit == limit)
-		return 0;
-	graph_walk_opts wo = GRAPH_WALK_OPTS_INIT;
-	wo.direction = GRAPH_UP;
-	wo.edge_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS);
-	wo.max_nodes = (size_t)limit + 1; /* the start node counts */
-	graph_walk_result w;
-	int rc = graph_walk(&w, e->t, e->a, e->id, &wo);
-	if (rc)
-		return rc;
-	e->up = trib_arena_calloc(e->a, w.count ? w.count : 1, sizeof *e->up);
-	if (!e->up)
-		return oom();
-	e->nup = 0;
-	for (size_t i = 1; i < w.count; i++) {
-		graph_node nd;
-		if ((rc = graph_node_get(&nd, e->t, e->a, w.visits[i].id)))
-			return rc;
-		struct upstream *u = &e->up[e->nup++];
-		u->id = nd.id;
-		u->ref = nd.ref;
-		u->rec = NULL;
-		if (nd.kind == TRIB_KIND_PRODUCT && !nd.placeholder) {
-			if ((rc = graph_product_get(&u->rec, e->t, e->a, nd.id, 0)))
-				return rc;
-			if (u->rec->placeholder)
-				u->rec = NULL;
+	*out = NULL;
+	if (e->prov_limit != limit) {
+		graph_provenance_opts po = GRAPH_PROVENANCE_OPTS_INIT;
+		po.max_nodes = limit;
+		e->prov_rc = graph_lineage_provenance(&e->prov, e->t, e->a, e->id, &po);
+		e->prov_limit = limit;
+		if (e->prov_rc == TRIB_ELIMIT) {
+			if (!(e->prov_why = trib_arena_strdup(e->a, trib_error_last())))
+				return oom();
+			trib_error_clear();
 		}
 	}
-	e->up_truncated = w.truncated;
-	e->up_limit = limit;
+	if (e->prov_rc == TRIB_ELIMIT)
+		return viol(e, POL_WARNING, "input_ports", "", "%s not checked (params.max_upstream is %u): %s",
+			    pol_type_name(r->type), limit, e->prov_why);
+	if (e->prov_rc)
+		return e->prov_rc;
+	*out = &e->prov;
 	return 0;
-}
-
-static int truncation_warning(ev *e, unsigned limit)
-{
-	if (!e->up_truncated)
-		return 0;
-	return viol(e, POL_WARNING, "input_ports", "",
-		    "upstream closure of %s exceeds %u products; checked the nearest %u only", e->ref, limit, limit);
 }
 
 /* ------------------------------------------------------------------ rules */
@@ -300,177 +257,60 @@ static int rule_retention(ev *e, const struct pol_rule *r)
 	return 0;
 }
 
-/* Field names related by nesting: "a" and "a.b" (either way) or equal. */
-static int field_covers(const char *outer, const char *inner)
-{
-	size_t n = strlen(outer);
-	return !strncmp(outer, inner, n) && (inner[n] == 0 || inner[n] == '.');
-}
-
-static int field_related(const char *a, const char *b)
-{
-	return field_covers(a, b) || field_covers(b, a);
-}
-
-static int pii_declared(const trib_product *p, const char *field)
-{
-	if (!p->governance)
-		return 0;
-	for (size_t i = 0; i < p->governance->n_pii_fields; i++)
-		if (field_covers(p->governance->pii_fields[i], field))
-			return 1;
-	return 0;
-}
-
-/* PII declared by a direct upstream reaches this product through the fields
- * it reads: mapped outputs take it on, unmapped reads pass it through under
- * the same name. Upstreams are checked against their own upstreams when they
- * register, so direct inputs are enough for a compliant mesh. */
-static int pii_reaching(ev *e, const struct pol_rule *r)
-{
-	const trib_product *p = e->p;
-	int rc;
-	for (size_t i = 0; i < p->n_input_ports; i++) {
-		const Tributary__V1__InputPort *ip = p->input_ports[i];
-		uint64_t uid;
-		trib_product *u;
-		if (!reads_product(ip) || graph_resolve(&uid, e->t, ip->source)) {
-			trib_error_clear();
-			continue;
-		}
-		if ((rc = graph_product_get(&u, e->t, e->a, uid, 0)))
-			return rc == TRIB_ENOTFOUND ? 0 : rc;
-		if (u->placeholder || !u->governance)
-			continue;
-		const char *uref = trib_arena_printf(e->a, "%s/%s", S(u->domain), S(u->name));
-		if (!uref)
-			return oom();
-		for (size_t k = 0; k < u->governance->n_pii_fields; k++) {
-			const char *f = u->governance->pii_fields[k];
-			const char *read = NULL;
-			if (ip->n_fields == 0)
-				read = f;
-			for (size_t j = 0; j < ip->n_fields && !read; j++)
-				if (field_related(ip->fields[j], f))
-					read = strlen(ip->fields[j]) > strlen(f) ? ip->fields[j] : f;
-			int mapped = 0;
-			for (size_t m = 0; m < ip->n_mappings; m++) {
-				const Tributary__V1__FieldMapping *fm = ip->mappings[m];
-				int uses = 0;
-				for (size_t j = 0; j < fm->n_inputs; j++)
-					uses |= field_related(fm->inputs[j], f);
-				if (!uses || blank(fm->output))
-					continue;
-				mapped = 1;
-				if (!pii_declared(p, fm->output) &&
-				    (rc = viol(e, r->severity, "governance.pii_fields", trib_arena_printf(e->a, "%s#%s", uref, f),
-					       "PII field %s#%s reaches %s#%s (mapped) but %s does not declare '%s' in "
-					       "governance.pii_fields",
-					       uref, f, e->ref, fm->output, e->ref, fm->output)))
-					return rc;
-			}
-			if (read && !mapped && !pii_declared(p, read) &&
-			    (rc = viol(e, r->severity, "governance.pii_fields", trib_arena_printf(e->a, "%s#%s", uref, f),
-				       "PII field %s#%s reaches %s (input_ports[%zu] reads it) but %s does not declare "
-				       "'%s' in governance.pii_fields",
-				       uref, f, e->ref, i, e->ref, read)))
-				return rc;
-		}
-	}
-	return 0;
-}
-
 static int rule_composition(ev *e, const struct pol_rule *r)
 {
-	const trib_product *p = e->p;
-	unsigned checks = r->u.composition.checks;
-	int rc = upstream_closure(e, r->u.composition.max_upstream);
-	if (rc)
-		return rc;
-	const struct upstream *maxc = NULL, *minr = NULL, *eras = NULL;
-	size_t nabove = 0, nbelow = 0, neras = 0;
-	for (size_t i = 0; i < e->nup; i++) {
-		const trib_product *u = e->up[i].rec;
-		if (!u)
-			continue;
-		/* Strict comparisons keep the nearest upstream on ties (BFS order). */
-		if (klass(u) > klass(p)) {
-			nabove++;
-			if (!maxc || klass(u) > klass(maxc->rec))
-				maxc = &e->up[i];
-		}
-		if (retention(u) > 0 && (retention(p) <= 0 || retention(u) < retention(p))) {
-			nbelow++;
-			if (!minr || retention(u) < retention(minr->rec))
-				minr = &e->up[i];
-		}
-		if (u->governance && u->governance->gdpr_subject_to_erasure) {
-			neras++;
-			if (!eras)
-				eras = &e->up[i];
-		}
+	static const struct {
+		graph_lineage_rule rule;
+		enum pol_comp_check check;
+	} map[] = {
+		{GRAPH_RULE_CLASSIFICATION, POL_COMP_CLASSIFICATION},
+		{GRAPH_RULE_RETENTION, POL_COMP_RETENTION},
+		{GRAPH_RULE_PII_UNDECLARED, POL_COMP_PII},
+		{GRAPH_RULE_ERASURE, POL_COMP_ERASURE},
+	};
+	const graph_provenance_report *pr;
+	int rc = provenance(&pr, e, r, r->u.composition.max_upstream);
+	for (size_t i = 0; !rc && pr && i < pr->nviolations; i++) {
+		const graph_violation *v = &pr->violations[i];
+		for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+			if (map[k].rule == v->rule && (r->u.composition.checks & (1u << map[k].check)))
+				rc = viol(e, r->severity, v->field_path, v->upstream_ref, "%s", v->message);
 	}
-	if ((rc = truncation_warning(e, r->u.composition.max_upstream)))
-		return rc;
-	if ((checks & (1u << POL_COMP_CLASSIFICATION)) && maxc &&
-	    (rc = viol(e, r->severity, "governance.data_classification", maxc->ref,
-		       "classified %s but upstream %s is %s; a derived product must be at least as restricted as its "
-		       "upstreams (%zu upstream%s above)",
-		       pol_class_name(klass(p)), maxc->ref, pol_class_name(klass(maxc->rec)), nabove, nabove == 1 ? "" : "s")))
-		return rc;
-	if ((checks & (1u << POL_COMP_RETENTION)) && minr) {
-		if (retention(p) <= 0)
-			rc = viol(e, r->severity, "governance.retention_days", minr->ref,
-				  "retention not stated but upstream %s keeps data at most %d days", minr->ref,
-				  retention(minr->rec));
-		else
-			rc = viol(e, r->severity, "governance.retention_days", minr->ref,
-				  "retention of %d days exceeds the %d days of upstream %s (%zu upstream%s shorter)", retention(p),
-				  retention(minr->rec), minr->ref, nbelow, nbelow == 1 ? "" : "s");
-		if (rc)
-			return rc;
-	}
-	if ((checks & (1u << POL_COMP_ERASURE)) && eras && !(p->governance && p->governance->gdpr_subject_to_erasure) &&
-	    (rc = viol(e, r->severity, "governance.gdpr_subject_to_erasure", eras->ref,
-		       "upstream %s is subject to erasure, so %s must be too (%zu upstream%s subject to erasure)",
-		       eras->ref, e->ref, neras, neras == 1 ? "" : "s")))
-		return rc;
-	if (checks & (1u << POL_COMP_PII))
-		return pii_reaching(e, r);
-	return 0;
+	return rc;
 }
 
+/* Where the product states the freshness it promises: its SLA, else its strictest port. */
+static const char *freshness_path(ev *e, int64_t secs)
+{
+	if (e->p->sla && e->p->sla->freshness_seconds > 0)
+		return "sla.freshness";
+	for (size_t i = 0; i < e->p->n_output_ports; i++) {
+		const Tributary__V1__Sla *s = e->p->output_ports[i]->sla;
+		if (s && s->freshness_seconds == secs)
+			return trib_arena_printf(e->a, "output_ports[%zu].sla.freshness", i);
+	}
+	return "sla.freshness";
+}
+
+/* From the provenance's freshness chain (root first), so the slack applies. */
 static int rule_freshness(ev *e, const struct pol_rule *r)
 {
-	const char *path = NULL;
-	int64_t mine = freshness(e->p, &path, e->a);
-	if (mine <= 0)
-		return 0;
-	int rc = upstream_closure(e, r->u.freshness.max_upstream);
-	if (rc)
+	const graph_provenance_report *pr;
+	int rc = provenance(&pr, e, r, r->u.freshness.max_upstream);
+	if (rc || !pr || pr->nfreshness == 0 || pr->freshness[0].freshness_seconds <= 0)
 		return rc;
-	const struct upstream *slow = NULL;
-	int64_t slowest = 0;
-	size_t nslow = 0;
-	for (size_t i = 0; i < e->nup; i++) {
-		if (!e->up[i].rec)
-			continue;
-		int64_t f = freshness(e->up[i].rec, NULL, e->a);
-		if (f > mine + r->u.freshness.slack_seconds) {
-			nslow++;
-			if (f > slowest) {
-				slowest = f;
-				slow = &e->up[i];
-			}
-		}
+	const graph_freshness_link *own = &pr->freshness[0];
+	const char *path = freshness_path(e, own->freshness_seconds);
+	if (!path)
+		return oom();
+	for (size_t i = 1; !rc && i < pr->nfreshness; i++) {
+		const graph_freshness_link *u = &pr->freshness[i];
+		if (u->freshness_seconds > own->freshness_seconds + r->u.freshness.slack_seconds)
+			rc = viol(e, r->severity, path, u->ref,
+				  "%s promises data within %llds but upstream %s is only fresh within %llds", e->ref,
+				  (long long)own->freshness_seconds, u->ref, (long long)u->freshness_seconds);
 	}
-	if ((rc = truncation_warning(e, r->u.freshness.max_upstream)))
-		return rc;
-	if (!slow)
-		return 0;
-	return viol(e, r->severity, path, slow->ref,
-		    "freshness of %llds is infeasible: upstream %s is only fresh to %llds (%zu upstream%s slower)",
-		    (long long)mine, slow->ref, (long long)slowest, nslow, nslow == 1 ? "" : "s");
+	return rc;
 }
 
 /* ---------------------------------------------------------- schema change */
@@ -498,72 +338,74 @@ static int semver_parse(struct semver *v, const char *s)
 	return *s == 0 || *s == '-' || *s == '+' ? 0 : -1;
 }
 
-/* Avro's promotions: a reader of the old type reads the new one unchanged. */
-static int type_widens(const char *from, const char *to)
-{
-	static const char *const ok[][2] = {
-		{"int", "long"},    {"int", "float"},   {"int", "double"}, {"long", "float"},
-		{"long", "double"}, {"float", "double"}, {"string", "bytes"}, {"bytes", "string"},
-	};
-	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-		if (!strcmp(ok[i][0], from) && !strcmp(ok[i][1], to))
-			return 1;
-	return 0;
-}
-
-static const Tributary__V1__OutputPort *find_port(const trib_product *p, const char *name)
+static long find_port(const trib_product *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_output_ports; i++)
 		if (!strcmp(S(p->output_ports[i]->name), S(name)))
-			return p->output_ports[i];
-	return NULL;
+			return (long)i;
+	return -1;
 }
 
-static const Tributary__V1__Field *find_field(const Tributary__V1__OutputPort *op, const char *name)
+static void describe_change(FILE *f, size_t *count, const char *port, const graph_schema_change *c)
 {
-	for (size_t i = 0; i < op->n_fields; i++)
-		if (!strcmp(S(op->fields[i]->name), S(name)))
-			return op->fields[i];
-	return NULL;
+	if ((*count)++ >= 5)
+		return;
+	fprintf(f, "%s%s#%s ", *count > 1 ? "; " : "", port, c->field);
+	switch (c->kind) {
+	case GRAPH_CHANGE_FIELD_REMOVED:
+		fputs("removed", f);
+		break;
+	case GRAPH_CHANGE_TYPE_CHANGED:
+		fprintf(f, "type changed %s -> %s", c->old_type, c->new_type);
+		break;
+	case GRAPH_CHANGE_NULLABILITY_TIGHTENED:
+		fputs("made non-nullable", f);
+		break;
+	case GRAPH_CHANGE_FIELD_ADDED_WITHOUT_DEFAULT:
+		fputs("added without a default", f);
+		break;
+	default:
+		fputs(c->description, f);
+		break;
+	}
 }
 
-/* Breaking changes between two revisions, as CheckSchemaChange classes them:
- * field removed, type changed (not a widening), nullability tightened; plus,
- * by parameter, a removed output port and a field added without a default. */
-static void breaking_changes(FILE *f, size_t *count, const struct pol_rule *r, const trib_product *old,
-			     const trib_product *neu)
+/* Breaking changes between two revisions, port by port, classified by the
+ * lineage engine's schema diff (the one CheckSchemaChange uses); a removed
+ * output port counts too, and by parameter a field added without a default
+ * may be let through. */
+static int breaking_changes(ev *e, FILE *f, size_t *count, const struct pol_rule *r)
 {
+	const trib_product *old = e->prev, *neu = e->p;
 	for (size_t i = 0; i < old->n_output_ports; i++) {
-		const Tributary__V1__OutputPort *op = old->output_ports[i], *np = find_port(neu, op->name);
-		if (!np) {
+		const Tributary__V1__OutputPort *op = old->output_ports[i];
+		long at = find_port(neu, op->name);
+		if (at < 0) {
 			if (r->u.breaking.port_removal_breaks && (*count)++ < 5)
 				fprintf(f, "%soutput port '%s' removed", *count > 1 ? "; " : "", S(op->name));
 			continue;
 		}
+		const Tributary__V1__OutputPort *np = neu->output_ports[at];
 		if (op->n_fields == 0 || np->n_fields == 0)
 			continue; /* schema known only by reference on one side: nothing to compare */
-		for (size_t j = 0; j < op->n_fields; j++) {
-			const Tributary__V1__Field *of = op->fields[j], *nf = find_field(np, of->name);
-			const char *why = NULL;
-			char buf[300];
-			if (!nf)
-				why = "removed";
-			else if (strcmp(S(of->type), S(nf->type)) && !type_widens(S(of->type), S(nf->type))) {
-				snprintf(buf, sizeof buf, "type changed %s -> %s", S(of->type), S(nf->type));
-				why = buf;
-			} else if (of->nullable && !nf->nullable)
-				why = "made non-nullable";
-			if (why && (*count)++ < 5)
-				fprintf(f, "%s%s#%s %s", *count > 1 ? "; " : "", S(op->name), S(of->name), why);
+		graph_schema_change *ch;
+		size_t n;
+		int rc = graph_lineage_schema_diff(&ch, &n, e->a, (const trib_field *const *)op->fields, op->n_fields,
+						   (const trib_field *const *)np->fields, np->n_fields);
+		if (rc == TRIB_EINVALID) {
+			char *path = trib_arena_printf(e->a, "output_ports[%ld].fields", at);
+			rc = viol(e, POL_WARNING, path, "", "schema of output port '%s' not compared with revision %llu: %s",
+				  S(op->name), (unsigned long long)old->revision, trib_error_last());
+			trib_error_clear();
 		}
-		if (r->u.breaking.added_without_default_breaks)
-			for (size_t j = 0; j < np->n_fields; j++) {
-				const Tributary__V1__Field *nf = np->fields[j];
-				if (!find_field(op, nf->name) && !nf->has_default && (*count)++ < 5)
-					fprintf(f, "%s%s#%s added without a default", *count > 1 ? "; " : "", S(op->name),
-						S(nf->name));
-			}
+		if (rc)
+			return rc;
+		for (size_t j = 0; j < n; j++)
+			if (ch[j].breaking &&
+			    (ch[j].kind != GRAPH_CHANGE_FIELD_ADDED_WITHOUT_DEFAULT || r->u.breaking.added_without_default_breaks))
+				describe_change(f, count, S(op->name), &ch[j]);
 	}
+	return 0;
 }
 
 static int rule_breaking(ev *e, const struct pol_rule *r)
@@ -575,12 +417,11 @@ static int rule_breaking(ev *e, const struct pol_rule *r)
 	FILE *f = open_memstream(&desc, &len);
 	if (!f)
 		return oom();
-	breaking_changes(f, &count, r, e->prev, e->p);
+	int rc = breaking_changes(e, f, &count, r);
 	if (count > 5)
 		fprintf(f, "; and %zu more", count - 5);
 	fclose(f);
-	int rc = 0;
-	if (count) {
+	if (!rc && count) {
 		struct semver o, n;
 		const char *ov = S(e->prev->version), *nv = S(e->p->version);
 		if (semver_parse(&o, ov) || semver_parse(&n, nv))

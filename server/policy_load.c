@@ -572,6 +572,7 @@ static void parse_breaking(ld *l, struct pol_rule *r, yaml_node_t *params)
 {
 	static const char *const keys[] = {"added_without_default_breaks", "port_removal_breaks", "zero_major_minor_bump",
 					   NULL};
+	r->u.breaking.added_without_default_breaks = 1; /* as CheckSchemaChange classes it */
 	r->u.breaking.port_removal_breaks = 1;
 	r->u.breaking.zero_major_minor_bump = 1;
 	if (!params)

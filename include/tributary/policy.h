@@ -9,9 +9,19 @@
  *
  * Rule types: naming, required-fields, pii-classification, retention-bounds,
  * composition, freshness-feasibility, breaking-change-major-bump,
- * upstream-lifecycle, owner-in-domain-map.
+ * upstream-lifecycle, owner-in-domain-map. Where a rule needs the lineage
+ * engine it uses it, so the policy and the Lineage RPCs never disagree:
+ * composition and freshness-feasibility read graph_lineage_provenance() of
+ * the product as stored (one violation per offending upstream; a closure over
+ * params.max_upstream is a warning "not checked", never a silent pass);
+ * breaking-change-major-bump classifies changes with
+ * graph_lineage_schema_diff(), port by port against the previous registered
+ * revision. upstream-lifecycle calls an upstream "deleted" when it is a
+ * placeholder whose history holds a registered revision or a delete entry
+ * (a product deleted while still read); a placeholder never registered is
+ * "unregistered" (off by default: registration order is arbitrary).
  *
- * ## How the server calls it (integration note)
+ * ## How the server calls it (integration note; server/h_register.c does this)
  *
  * RegisterProduct, in its write transaction `t` and call arena `a`:
  *
@@ -21,18 +31,17 @@
  *     pol_policy *pol = pol_global_get();         // snapshot for this call
  *     pol_result res;
  *     rc = pol_evaluate_put(&res, pol, t, a, &put);
- *     pol_unref(pol);
+ *     pol_unref(pol);                             // violations live in a, not in pol
  *     if (rc) return rc;
  *     resp->violations = res.items;   resp->n_violations = res.nerrors;
  *     resp->warnings = res.items + res.nerrors; resp->n_warnings = res.count - res.nerrors;
  *     if (res.nerrors) return pol_refusal(&res, put.stored);  // TRIB_EPOLICY: abort
- *     if (req->dry_run) return <abort the txn, reply OK with dry_run set>;
- *     return 0;                                   // dispatcher commits
+ *     return req->dry_run ? SRV_DRY_RUN : 0;      // abort, or commit
  *
  * A refused registration changes nothing because the whole transaction
  * (revision, placeholders, edges) is aborted. RegisterProducts does the same
- * per product (a refused product must not be part of a committed batch: run
- * each product in its own nested attempt, or re-run the batch without it).
+ * per product. The refusal's status message lists the errors up to ~900
+ * bytes and counts the rest; a dry run's response lists them all.
  *
  * ## Lifecycle
  *

@@ -380,24 +380,31 @@ START_TEST(composition_classification_retention_erasure_pii)
 	Tributary__V1__InputPort *ip = input(d, "crm/customers-clean", "id", "email", NULL);
 	mapping(ip, "email_hash", "email");
 	expect(pol, d,
-	       "error comp governance.data_classification [crm/customers-clean]: classified internal but upstream "
-	       "crm/customers-clean is restricted; a derived product must be at least as restricted as its upstreams "
-	       "(2 upstreams above)\n"
-	       "error comp governance.retention_days [crm/customers-clean]: retention of 365 days exceeds the 90 days of "
-	       "upstream crm/customers-clean (2 upstreams shorter)\n"
+	       "error comp governance.data_classification [crm/customers-clean]: sales/orders-360 is classified internal "
+	       "but upstream crm/customers-clean is restricted: a derived product must be at least as restricted as every "
+	       "upstream\n"
+	       "error comp governance.data_classification [crm/customers]: sales/orders-360 is classified internal but "
+	       "upstream crm/customers is restricted: a derived product must be at least as restricted as every upstream\n"
+	       "error comp governance.retention_days [crm/customers-clean]: sales/orders-360 keeps data 365 days but "
+	       "upstream crm/customers-clean allows only 90\n"
+	       "error comp governance.retention_days [crm/customers]: sales/orders-360 keeps data 365 days but upstream "
+	       "crm/customers allows only 90\n"
+	       "error comp governance.pii_fields [crm/customers-clean]: 'email_hash' carries PII declared at "
+	       "crm/customers-clean#email but sales/orders-360 does not list it in governance.pii_fields\n"
 	       "error comp governance.gdpr_subject_to_erasure [crm/customers-clean]: upstream crm/customers-clean is "
-	       "subject to erasure, so sales/orders-360 must be too (2 upstreams subject to erasure)\n"
-	       "error comp governance.pii_fields [crm/customers-clean#email]: PII field crm/customers-clean#email reaches "
-	       "sales/orders-360#email_hash (mapped) but sales/orders-360 does not declare 'email_hash' in "
-	       "governance.pii_fields");
+	       "subject to erasure requests but sales/orders-360 is not (erasure must propagate downstream)\n"
+	       "error comp governance.gdpr_subject_to_erasure [crm/customers]: upstream crm/customers is subject to "
+	       "erasure requests but sales/orders-360 is not (erasure must propagate downstream)");
 	ck_assert(!is_registered("sales/orders-360"));
 
 	/* Unstated retention under a bounded upstream. */
 	set_gov(d, 4, 0, 1);
 	pii(d, "email_hash");
 	expect(pol, d,
-	       "error comp governance.retention_days [crm/customers-clean]: retention not stated but upstream "
-	       "crm/customers-clean keeps data at most 90 days");
+	       "error comp governance.retention_days [crm/customers-clean]: sales/orders-360 states no retention_days but "
+	       "upstream crm/customers-clean allows only 90 days\n"
+	       "error comp governance.retention_days [crm/customers]: sales/orders-360 states no retention_days but "
+	       "upstream crm/customers allows only 90 days");
 	set_gov(d, 4, 30, 1);
 	expect(pol, d, "");
 
@@ -406,9 +413,8 @@ START_TEST(composition_classification_retention_erasure_pii)
 	set_gov(w, 4, 30, 1);
 	input(w, "crm/customers", NULL);
 	expect(pol, w,
-	       "error comp governance.pii_fields [crm/customers#email]: PII field crm/customers#email reaches "
-	       "sales/everything (input_ports[0] reads it) but sales/everything does not declare 'email' in "
-	       "governance.pii_fields");
+	       "error comp governance.pii_fields [crm/customers]: 'email' carries PII declared at crm/customers#email but "
+	       "sales/everything does not list it in governance.pii_fields");
 	/* Reading only non-PII fields carries none. */
 	w->input_ports[0]->fields = trib_arena_calloc(&A, 1, sizeof(char *));
 	w->input_ports[0]->fields[0] = sdup("id");
@@ -422,7 +428,7 @@ START_TEST(composition_classification_retention_erasure_pii)
 	input(e, "crm/customers", "id", NULL);
 	expect(pol, e,
 	       "warning comp governance.gdpr_subject_to_erasure [crm/customers]: upstream crm/customers is subject to "
-	       "erasure, so sales/erasure-only must be too (1 upstream subject to erasure)");
+	       "erasure requests but sales/erasure-only is not (erasure must propagate downstream)");
 	pol_unref(pol);
 }
 END_TEST
@@ -436,6 +442,49 @@ START_TEST(composition_skips_sources_and_placeholders)
 	Tributary__V1__InputPort *cdc = input(p, "payments-db", NULL);
 	cdc->source_type = sdup("postgres-cdc");
 	expect(pol, p, "");
+	pol_unref(pol);
+}
+END_TEST
+
+START_TEST(closure_over_the_limit_is_a_warning_not_a_silent_pass)
+{
+	pol_policy *pol = policy("  - {id: comp, description: d, severity: error, type: composition, params: {max_upstream: 3}}\n"
+				 "  - {id: fresh, description: d, severity: error, type: freshness-feasibility,"
+				 " params: {max_upstream: 3}}\n");
+	/* A chain of five: e reads d reads c reads b reads a. */
+	const char *names[] = {"a", "b", "c", "d"};
+	for (int i = 0; i < 4; i++) {
+		trib_product *p = product("ops", names[i]);
+		if (i)
+			input(p, trib_arena_printf(&A, "ops/%s", names[i - 1]), "id", NULL);
+		reg_ok(pol, p);
+	}
+	trib_product *e = product("ops", "e");
+	set_gov(e, 1, 0, 0);
+	freshness(e, 60);
+	input(e, "ops/d", "id", NULL);
+	pol_result r;
+	ck_assert_int_eq(reg(pol, e, &r, 0), 0);
+	/* The lineage engine's own words follow ours; ours are checked exactly. */
+	const char *want[] = {"warning comp input_ports: composition not checked (params.max_upstream is 3): ",
+			      "warning fresh input_ports: freshness-feasibility not checked (params.max_upstream is 3): "};
+	ck_assert_uint_eq(r.count, 2);
+	for (int i = 0; i < 2; i++) {
+		pol_result one = {r.items + i, 1, 0};
+		const char *got = show(&one);
+		ck_assert_msg(!strncmp(got, want[i], strlen(want[i])) && strlen(got) > strlen(want[i]) + 10, "got: %s", got);
+		ck_assert_ptr_nonnull(strstr(got, "max_nodes"));
+	}
+	ck_assert(is_registered("ops/e"));
+	/* Within the limit the same kind of product is checked. */
+	e = product("ops", "f");
+	set_gov(e, 1, 0, 0);
+	input(e, "ops/b", "id", NULL);
+	expect(pol, e,
+	       "error comp governance.data_classification [ops/b]: ops/f is classified public but upstream ops/b is "
+	       "internal: a derived product must be at least as restricted as every upstream\n"
+	       "error comp governance.data_classification [ops/a]: ops/f is classified public but upstream ops/a is "
+	       "internal: a derived product must be at least as restricted as every upstream");
 	pol_unref(pol);
 }
 END_TEST
@@ -454,16 +503,18 @@ START_TEST(freshness_against_upstream_slas)
 	freshness(d, 300);
 	input(d, "ops/daily", NULL);
 	expect(pol, d,
-	       "error fresh sla.freshness [ops/daily]: freshness of 300s is infeasible: upstream ops/daily is only fresh "
-	       "to 86400s (2 upstreams slower)");
+	       "error fresh sla.freshness [ops/daily]: ops/realtime promises data within 300s but upstream ops/daily is "
+	       "only fresh within 86400s\n"
+	       "error fresh sla.freshness [ops/hourly]: ops/realtime promises data within 300s but upstream ops/hourly is "
+	       "only fresh within 3600s");
 	/* A port-level promise counts when the product states none. */
 	d->sla->freshness_seconds = 0;
 	d->output_ports[0]->sla = trib_arena_alloc(&A, sizeof(Tributary__V1__Sla));
 	tributary__v1__sla__init(d->output_ports[0]->sla);
 	d->output_ports[0]->sla->freshness_seconds = 7200;
 	expect(pol, d,
-	       "error fresh output_ports[0].sla.freshness [ops/daily]: freshness of 7200s is infeasible: upstream "
-	       "ops/daily is only fresh to 86400s (1 upstream slower)");
+	       "error fresh output_ports[0].sla.freshness [ops/daily]: ops/realtime promises data within 7200s but "
+	       "upstream ops/daily is only fresh within 86400s");
 	freshness(d, 86400);
 	expect(pol, d, "");
 	pol_unref(pol);
@@ -499,10 +550,14 @@ START_TEST(breaking_change_needs_a_major_bump)
 	p->version = sdup("2.0.0");
 	expect(pol, p, "");
 
-	/* Adding a field back (nullable) is compatible; then tightening it is not. */
+	/* A field added without a default breaks (as CheckSchemaChange classes it); with one it does not. */
 	p = product("sales", "orders");
 	p->version = sdup("2.1.0");
 	field(p, "id")->type = sdup("string");
+	expect(pol, p, "error semver version: breaking schema change (out#email added without a default) needs a major "
+		       "version bump: 2.0.0 -> 2.1.0");
+	field(p, "email")->has_default = 1;
+	field(p, "email")->default_value = sdup("null");
 	expect(pol, p, "");
 	p->version = sdup("2.2.0");
 	field(p, "email")->nullable = 0;
@@ -514,8 +569,7 @@ END_TEST
 
 START_TEST(breaking_change_cases)
 {
-	pol_policy *pol = policy("  - {id: semver, description: d, severity: error, type: breaking-change-major-bump,"
-				 " params: {added_without_default_breaks: true}}\n");
+	pol_policy *pol = policy("  - {id: semver, description: d, severity: error, type: breaking-change-major-bump}\n");
 	trib_product *p = product("sales", "orders");
 	reg_ok(pol, p);
 	p = product("sales", "orders");
@@ -530,6 +584,22 @@ START_TEST(breaking_change_cases)
 	p->output_ports[0]->name = sdup("out_v2");
 	expect(pol, p, "error semver version: breaking schema change (output port 'out' removed) needs a major "
 		       "version bump: 1.0.0 -> 1.1.0");
+	pol_unref(pol);
+
+	/* Relaxed: a new field without a default is let through, other breaks are not. */
+	pol = policy("  - {id: semver, description: d, severity: error, type: breaking-change-major-bump,"
+		     " params: {added_without_default_breaks: false, port_removal_breaks: false}}\n");
+	p = product("sales", "orders");
+	p->version = sdup("1.2.0");
+	p->output_ports[0]->name = sdup("out_v3");
+	Tributary__V1__Field *extra = field(p, "email");
+	extra->name = sdup("phone");
+	expect(pol, p, "");
+	p = product("sales", "orders");
+	p->version = sdup("1.3.0");
+	p->output_ports[0]->name = sdup("out_v3");
+	expect(pol, p, "error semver version: breaking schema change (out_v3#phone removed) needs a major version bump: "
+		       "1.2.0 -> 1.3.0");
 	pol_unref(pol);
 
 	/* 0.x: a minor bump will do by default. */
@@ -768,9 +838,9 @@ START_TEST(audit_lists_products_left_non_compliant)
 	ck_assert_str_eq(rep->non_compliant[0]->owner, "team-a");
 	pol_result r = {rep->non_compliant[0]->violations, rep->non_compliant[0]->n_violations, 1};
 	ck_assert_str_eq(show(&r),
-			 "error comp governance.data_classification [crm/customers]: classified internal but upstream "
-			 "crm/customers is confidential; a derived product must be at least as restricted as its upstreams "
-			 "(1 upstream above)");
+			 "error comp governance.data_classification [crm/customers]: sales/orders is classified internal "
+			 "but upstream crm/customers is confidential: a derived product must be at least as restricted as "
+			 "every upstream");
 	ck_assert_str_eq(rep->non_compliant[1]->ref, "sales/untagged");
 
 	/* By domain. */
@@ -834,6 +904,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, retention_bounds_per_classification);
 	tcase_add_test(tc, composition_classification_retention_erasure_pii);
 	tcase_add_test(tc, composition_skips_sources_and_placeholders);
+	tcase_add_test(tc, closure_over_the_limit_is_a_warning_not_a_silent_pass);
 	tcase_add_test(tc, freshness_against_upstream_slas);
 	tcase_add_test(tc, breaking_change_needs_a_major_bump);
 	tcase_add_test(tc, breaking_change_cases);

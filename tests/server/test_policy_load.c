@@ -50,7 +50,7 @@ START_TEST(default_policy_loads_with_its_rules)
 		"derived-composition|composition|error|{\"checks\":[\"classification\",\"retention\",\"pii\",\"erasure\"],"
 		"\"max_upstream\":10000}||",
 		"freshness-feasible|freshness-feasibility|error|{\"slack_seconds\":0,\"max_upstream\":10000}||",
-		"breaking-change-major-bump|breaking-change-major-bump|error|{\"added_without_default_breaks\":false,"
+		"breaking-change-major-bump|breaking-change-major-bump|error|{\"added_without_default_breaks\":true,"
 		"\"port_removal_breaks\":true,\"zero_major_minor_bump\":true}||",
 		"upstream-lifecycle|upstream-lifecycle|error|{\"deprecated\":\"warning\",\"deleted\":\"error\","
 		"\"unregistered\":\"off\"}||",
