@@ -76,6 +76,15 @@ void tsrv_teardown(void)
 	rmtree(tsrv_dir);
 }
 
+int tsrv_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
 void tsrv_reopen(void)
 {
 	graph_close(tsrv_store);

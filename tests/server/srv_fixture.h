@@ -16,6 +16,9 @@ extern char tsrv_dir[256];
 void tsrv_setup(void);
 void tsrv_teardown(void);
 
+/* Run a suite; the exit status for main. */
+int tsrv_run(Suite *s);
+
 /* Close and reopen the store (to check what is durable). */
 void tsrv_reopen(void);
 

@@ -362,9 +362,5 @@ int main(void)
 	tcase_add_test(tc, search_matches_names_tags_fields_case_insensitively_and_pages);
 	tcase_add_test(tc, handler_called_directly_with_a_context);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tsrv_run(s);
 }

@@ -106,9 +106,5 @@ int main(void)
 	tcase_add_test(tc, streaming_flags_match_the_descriptor_set);
 	tcase_add_test(tc, status_table_maps_each_code);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tsrv_run(s);
 }

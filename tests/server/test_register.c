@@ -123,9 +123,5 @@ int main(void)
 	tcase_add_test(tc, dry_run_in_a_stream_writes_nothing);
 	tcase_add_test(tc, empty_stream_answers_an_empty_summary);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tsrv_run(s);
 }

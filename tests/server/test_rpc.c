@@ -299,9 +299,5 @@ int main(void)
 	tcase_add_test(tc, second_server_on_the_same_port_fails_clearly);
 	tcase_add_test(tc, oversized_request_is_resource_exhausted);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tsrv_run(s);
 }
