@@ -274,6 +274,8 @@ double bench_median(double *v, size_t n);
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void *bench_xmalloc(size_t n);
 void *bench_xcalloc(size_t n, size_t size);
+/* Remove a file or a directory tree (absent: nothing to do). */
+void bench_rm_tree(const char *path);
 /* "1.23 ms", "456 us", "2.1 s" into buf. */
 const char *bench_fmt_time(char *buf, size_t size, double seconds);
 

@@ -12,7 +12,6 @@
  * (on the largest size), grpc (tributaryd as a child process).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -131,21 +130,6 @@ static double load_average(void)
 
 /* --------------------------------------------------------------- cleanup */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	if (remove(path) != 0)
-		fprintf(stderr, "bench: remove %s: %s\n", path, strerror(errno));
-	return 0;
-}
-
-static void rm_tree(const char *path)
-{
-	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* ------------------------------------------------------------ one size */
 
 static void print_traversals(const bench_opts *o, bench_timing (*tm)[ENG_COUNT], const bench_query *qs)
@@ -202,7 +186,8 @@ static void bench_size(const bench_opts *o, const char *base, uint32_t n, int tr
 
 	char dir[4096], store_dir[4200], path[4200];
 	snprintf(dir, sizeof(dir), "%s/n%u", base, n);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+	bench_rm_tree(dir); /* a previous run's files under --dir */
+	if (mkdir(dir, 0700) != 0)
 		bench_die("bench: mkdir %s: %s", dir, strerror(errno));
 
 	bench_engines e = {.g = &g};
@@ -264,7 +249,7 @@ static void bench_size(const bench_opts *o, const char *base, uint32_t n, int tr
 	bench_sql_close(e.sql);
 	bench_gen_free(&g);
 	if (!o->dir)
-		rm_tree(dir);
+		bench_rm_tree(dir);
 }
 
 /* --------------------------------------------------------------- options */
@@ -278,7 +263,8 @@ static void usage(FILE *f)
 		"  --runs N       timed runs per query after one warm-up (default 5, at least 1);\n"
 		"                 SQLite queries slower than 1 s per run get 3 runs, marked *\n"
 		"  --seed S       generator seed (default 42)\n"
-		"  --dir DIR      keep the stores under DIR (default: a temporary directory, removed after)\n"
+		"  --dir DIR      keep the stores under DIR, replacing its n<size>/ and grpc-*/ from an\n"
+		"                 earlier run (default: a temporary directory, removed after)\n"
 		"  --only WHAT    run one section: graph (load and traversals), grpc (tributaryd:\n"
 		"                 RegisterProducts, GetProduct, RSS), lineage (lineage queries on the\n"
 		"                 largest size, in-process and over gRPC)\n"
@@ -455,7 +441,7 @@ int main(int argc, char **argv)
 		bench_section_grpc(&o, base);
 
 	if (!o.dir)
-		rm_tree(base);
+		bench_rm_tree(base);
 	printf("\ntargets met: %u, missed: %u (total %.1f s; load average %.2f at the end)\n", n_pass, n_miss,
 	       bench_now() - t0, load_average());
 	return 0;

@@ -32,6 +32,7 @@
 
 #define START_TIMEOUT_MS 60000
 #define CALL_TIMEOUT_S 60
+#define STOP_TIMEOUT_S 30
 
 /* --------------------------------------------------------------- server */
 
@@ -171,10 +172,16 @@ int bench_server_stop(bench_server *s)
 		kill(s->pid, SIGTERM);
 		int st = 0;
 		pid_t w;
-		do
-			w = waitpid(s->pid, &st, 0);
-		while (w < 0 && errno == EINTR);
-		if (w == s->pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		double give_up = bench_now() + STOP_TIMEOUT_S;
+		while ((w = waitpid(s->pid, &st, WNOHANG)) == 0 && bench_now() < give_up)
+			usleep(10000);
+		if (w == 0) {
+			fprintf(stderr, "bench: tributaryd pid %d still running %d s after SIGTERM: killed (log: %s)\n",
+				s->pid, STOP_TIMEOUT_S, s->log_path);
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, &st, 0);
+			rc = -1;
+		} else if (w == s->pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 			fprintf(stderr, "bench: tributaryd %s %d after SIGTERM (log: %s)\n",
 				WIFEXITED(st) ? "exited with status" : "was killed by signal",
 				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), s->log_path);

@@ -98,6 +98,7 @@ static void start_server(bench_server *srv, const bench_opts *o, const char *bas
 	char data_dir[4200], log_path[4200];
 	snprintf(data_dir, sizeof(data_dir), "%s/%s-data", base, name);
 	snprintf(log_path, sizeof(log_path), "%s/%s.log", base, name);
+	bench_rm_tree(data_dir); /* a previous run's store under --dir */
 	if (bench_server_start(srv, o->server, data_dir, log_path, policy) != 0)
 		bench_die("bench: could not start %s (see above)", o->server);
 	printf("  tributaryd pid %d on %s, policy %s, log level warn (no per-call lines), default workers\n",

@@ -1,7 +1,11 @@
 /* Small helpers of the benchmark: clock, median, allocation, formatting. */
+#include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "bench.h"
@@ -118,4 +122,21 @@ const char *bench_fmt_time(char *buf, size_t size, double s)
 	else
 		snprintf(buf, size, "%.2f s", s);
 	return buf;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0)
+		fprintf(stderr, "bench: remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+void bench_rm_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0)
+		nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
