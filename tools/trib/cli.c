@@ -282,7 +282,7 @@ int trib_parse_duration_ms(int64_t *ms, const char *text)
 	/* A day is longer than any call should wait; a bigger value is a typo. */
 	if (total > 86400000.0)
 		return trib_error_set(TRIB_EINVALID, "duration '%s' is longer than a day", text);
-	*ms = (int64_t)llround(total);
+	*ms = (int64_t)(total + 0.5); /* total is finite, >= 0 and below a day */
 	return 0;
 }
 
@@ -606,6 +606,10 @@ trib_rpc *trib_cli_rpc(trib_cli *cli)
 	trib_rpc_opts o = TRIB_RPC_OPTS_INIT;
 	o.addr = cli->addr;
 	o.timeout_ms = cli->timeout_ms;
+	/* Recorded by the server as registered_by and in the audit log. */
+	o.actor = getenv("TRIB_ACTOR");
+	if (!o.actor || !*o.actor)
+		o.actor = getenv("USER");
 	if (trib_rpc_open(&cli->rpc, &o) != 0) {
 		trib_cli_fail(cli, TRIB_EXIT_USAGE, "%s", trib_error_last());
 		return NULL;

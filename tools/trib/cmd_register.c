@@ -1,4 +1,4 @@
-/* trib register, trib policy check: files -> ingest -> RegisterProduct, UpsertDomain, UpsertGlossaryTerm. */
+/* trib register, trib policy check: files -> ingest -> RegisterProducts, UpsertDomain, UpsertGlossaryTerm. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 
 #include "tributary/error.h"
 #include "tributary/ingest.h"
+#include "tributary/ref.h"
 #include "tributary/v1/catalog.pb-c.h"
 
 #define CATALOG(m) "/tributary.v1.Catalog/" m
@@ -22,17 +23,19 @@ enum reg_mode {
 	MODE_VERDICT,   /* policy check: pass / fail per product */
 };
 
+/* One product to send, with the file it came from. */
+typedef struct reg_item {
+	Tributary__V1__DataProduct *product;
+	const ing_result *file;
+} reg_item;
+
 typedef struct reg_run {
 	trib_cli *cli;
 	enum reg_mode mode;
-	int keep_going;
 	int exit_code;  /* of the first failure */
-	int stopped;    /* the server went away: no further calls */
-	size_t ok, failed;
-	/* --json: one verdict per product, and every error as a line */
-	Tributary__V1__ProductVerdict **verdicts;
-	size_t n_verdicts, cap_verdicts;
-	char **errors;
+	int stopped;    /* the server went away or the stream broke: no further calls */
+	size_t upserts_failed;
+	char **errors;  /* every error as one line, for --json */
 	size_t n_errors, cap_errors;
 } reg_run;
 
@@ -63,141 +66,129 @@ static void push_error(reg_run *run, const char *fmt, ...)
 	run->errors[run->n_errors++] = trib_arena_strdup(a, buf);
 }
 
-static Tributary__V1__ProductVerdict *new_verdict(reg_run *run, const char *ref)
+static char *plural(trib_arena *a, size_t n, const char *what)
 {
-	trib_arena *a = &run->cli->arena;
-	if (run->n_verdicts == run->cap_verdicts) {
-		size_t cap = run->cap_verdicts ? run->cap_verdicts * 2 : 16;
-		Tributary__V1__ProductVerdict **grown =
-			trib_arena_realloc(a, run->verdicts, run->cap_verdicts * sizeof *grown, cap * sizeof *grown);
-		if (!grown)
-			return NULL;
-		run->verdicts = grown;
-		run->cap_verdicts = cap;
-	}
-	Tributary__V1__ProductVerdict *v = trib_arena_alloc(a, sizeof *v);
-	if (!v)
-		return NULL;
-	tributary__v1__product_verdict__init(v);
-	v->ref = trib_arena_strdup(a, ref);
-	run->verdicts[run->n_verdicts++] = v;
-	return v;
+	return trib_arena_printf(a, "%zu %s%s", n, what, n == 1 ? "" : "s");
 }
 
-static int printing(const reg_run *run)
+static int human(const reg_run *run)
 {
 	return !run->cli->json;
 }
 
 static void print_violations(reg_run *run, const char *word, Tributary__V1__Violation **v, size_t n)
 {
-	if (!printing(run))
-		return;
 	for (size_t i = 0; i < n; i++)
 		trib_render_violation(run->cli->out, &run->cli->arena, word, v[i]);
-}
-
-static char *plural(trib_arena *a, size_t n, const char *what)
-{
-	return trib_arena_printf(a, "%zu %s%s", n, what, n == 1 ? "" : "s");
 }
 
 /* Warnings the ingest step found in a product's file count for the product
  * when the file holds only that product (diagnostics carry no document index). */
 static size_t file_warnings(const ing_result *r)
 {
-	return r->n_products == 1 ? r->n_warnings : 0;
+	return r && r->n_products == 1 ? r->n_warnings : 0;
 }
 
-static void register_product(reg_run *run, const ing_result *file, Tributary__V1__DataProduct *p)
+/* One product's outcome: the summary line, then its violations and warnings. */
+static void report_verdict(reg_run *run, const Tributary__V1__ProductVerdict *v, const ing_result *file)
 {
 	trib_cli *cli = run->cli;
 	trib_arena *a = &cli->arena;
-	char *ref = trib_product_ref(a, p);
-	Tributary__V1__ProductVerdict *v = new_verdict(run, ref);
-	Tributary__V1__RegisterProductRequest req = TRIBUTARY__V1__REGISTER_PRODUCT_REQUEST__INIT;
-	req.product = p;
-	req.dry_run = run->mode != MODE_REGISTER;
+	const char *ref = trib_text_clean(a, v->ref);
+	if (!v->ok) {
+		int policy = v->code == TRIB_RPC_FAILED_PRECONDITION || v->n_violations;
+		fail_with(run, policy ? TRIB_EXIT_POLICY : trib_rpc_exit_code(v->code));
+		push_error(run, "%s", v->error && *v->error ? v->error : v->ref);
+		if (!human(run))
+			return;
+		if (policy && v->n_violations)
+			fprintf(cli->out, "%s %s: %s\n", run->mode == MODE_VERDICT ? "fail" : "refused", ref,
+				plural(a, v->n_violations, "policy violation"));
+		else
+			fprintf(cli->out, "%s %s: %s\n", policy ? (run->mode == MODE_VERDICT ? "fail" : "refused") : "failed",
+				ref, trib_text_clean(a, v->error));
+		print_violations(run, "violation", v->violations, v->n_violations);
+		if (!cli->quiet)
+			print_violations(run, "warning", v->warnings, v->n_warnings);
+		return;
+	}
+	if (!human(run) || cli->quiet)
+		return;
+	size_t warnings = v->n_warnings + file_warnings(file);
+	char *tail = warnings ? trib_arena_printf(a, " (%s)", plural(a, warnings, "warning")) : (char *)"";
+	switch (run->mode) {
+	case MODE_REGISTER:
+		fprintf(cli->out, "%s %s revision %" PRIu64 "%s\n", v->created ? "created" : "updated", ref, v->revision,
+			tail);
+		break;
+	case MODE_DRY_RUN:
+		fprintf(cli->out, "would %s %s%s\n", v->created ? "create" : "update", ref, tail);
+		break;
+	case MODE_VERDICT:
+		fprintf(cli->out, "pass %s%s\n", ref, tail);
+		break;
+	}
+	print_violations(run, "warning", v->warnings, v->n_warnings);
+}
+
+/*
+ * Every product in one RegisterProducts stream: the server commits them in
+ * batches (one fsync each) and answers with a verdict per product, policy
+ * violations itemised. With dry_run set on each request nothing is written.
+ */
+static const Tributary__V1__RegisterProductsSummary *send_products(reg_run *run, const reg_item *items,
+								   size_t n)
+{
+	trib_cli *cli = run->cli;
 	trib_rpc *rpc = trib_cli_rpc(cli);
 	if (!rpc) {
 		run->stopped = 1;
 		fail_with(run, TRIB_EXIT_USAGE);
-		return;
+		return NULL;
 	}
-	ProtobufCMessage *msg;
+	trib_rpc_stream *s;
 	trib_rpc_status st;
-	int err = trib_rpc_unary(rpc, CATALOG("RegisterProduct"), &req.base,
-				 &tributary__v1__register_product_response__descriptor, a, &msg, &st);
-	const char *clean_ref = trib_text_clean(a, ref);
-	if (err) {
-		run->failed++;
-		if (v) {
-			v->code = st.code;
-			v->error = trib_arena_strdup(a, st.message);
+	if (trib_rpc_stream_open(&s, rpc, CATALOG("RegisterProducts"), &st) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			Tributary__V1__RegisterProductRequest req = TRIBUTARY__V1__REGISTER_PRODUCT_REQUEST__INIT;
+			req.product = items[i].product;
+			req.dry_run = run->mode != MODE_REGISTER;
+			if (trib_rpc_stream_send(s, &req.base) != 0)
+				break; /* the call is over; finish says why */
 		}
-		push_error(run, "%s: %s", ref, st.message);
-		fail_with(run, trib_rpc_exit_code(st.code));
-		if (st.code == TRIB_RPC_UNAVAILABLE || st.code == TRIB_RPC_DEADLINE_EXCEEDED) {
-			run->stopped = 1;
-			return; /* reported once by the caller */
-		}
-		if (printing(run)) {
-			const char *word = st.code == TRIB_RPC_FAILED_PRECONDITION
-						   ? (run->mode == MODE_VERDICT ? "fail" : "refused")
-						   : "failed";
-			fprintf(cli->out, "%s %s: %s\n", word, clean_ref, trib_text_clean(a, st.message));
-		}
-		return;
+		ProtobufCMessage *resp;
+		if (trib_rpc_stream_finish(s, &tributary__v1__register_products_summary__descriptor, &cli->arena, &resp,
+					   &st) == 0)
+			return (const Tributary__V1__RegisterProductsSummary *)resp;
 	}
-	const Tributary__V1__RegisterProductResponse *r = (const Tributary__V1__RegisterProductResponse *)msg;
-	uint64_t revision = r->product ? r->product->revision : 0;
-	size_t warnings = r->n_warnings + file_warnings(file);
-	if (v) {
-		v->created = r->created;
-		v->revision = revision;
-		v->violations = r->violations;
-		v->n_violations = r->n_violations;
-		v->warnings = r->warnings;
-		v->n_warnings = r->n_warnings;
-	}
-	if (r->n_violations) {
-		/* A verdict with violations is a refusal even when the server
-		 * reports it in the reply instead of the status. */
-		run->failed++;
-		if (v) {
-			v->code = TRIB_RPC_FAILED_PRECONDITION;
-			v->error = plural(a, r->n_violations, "policy violation");
-		}
-		push_error(run, "%s: %s", ref, plural(a, r->n_violations, "policy violation"));
-		fail_with(run, TRIB_EXIT_POLICY);
-		if (printing(run))
-			fprintf(cli->out, "%s %s: %s\n", run->mode == MODE_VERDICT ? "fail" : "refused", clean_ref,
-				plural(a, r->n_violations, "policy violation"));
-		print_violations(run, "violation", r->violations, r->n_violations);
-		if (!cli->quiet)
-			print_violations(run, "warning", r->warnings, r->n_warnings);
-		return;
-	}
-	run->ok++;
-	if (v)
-		v->ok = 1;
-	if (!printing(run) || cli->quiet)
-		return;
-	char *tail = warnings ? trib_arena_printf(a, " (%s)", plural(a, warnings, "warning")) : (char *)"";
-	switch (run->mode) {
-	case MODE_REGISTER:
-		fprintf(cli->out, "%s %s revision %" PRIu64 "%s\n", r->created ? "created" : "updated", clean_ref,
-			revision, tail);
-		break;
-	case MODE_DRY_RUN:
-		fprintf(cli->out, "would %s %s revision %" PRIu64 "%s\n", r->created ? "create" : "update",
-			clean_ref, revision, tail);
-		break;
-	case MODE_VERDICT:
-		fprintf(cli->out, "pass %s%s\n", clean_ref, tail);
-		break;
-	}
-	print_violations(run, "warning", r->warnings, r->n_warnings);
+	run->stopped = 1;
+	fail_with(run, trib_rpc_exit_code(st.code));
+	push_error(run, "%s", st.message);
+	return NULL;
+}
+
+static const Tributary__V1__RegisterProductsSummary *register_products(reg_run *run, const reg_item *items,
+									size_t n)
+{
+	const Tributary__V1__RegisterProductsSummary *sum = send_products(run, items, n);
+	if (!sum)
+		return NULL;
+	/* Verdicts come in stream order; a huge stream itemises only failures
+	 * past the server's limit, and then files cannot be matched by position. */
+	int positional = sum->n_results == n;
+	for (size_t i = 0; i < sum->n_results; i++)
+		report_verdict(run, sum->results[i], positional ? items[i].file : NULL);
+	size_t itemised_ok = 0;
+	for (size_t i = 0; i < sum->n_results; i++)
+		itemised_ok += sum->results[i]->ok;
+	size_t ok = run->mode == MODE_REGISTER ? sum->registered : n - sum->failed;
+	if (ok > itemised_ok && human(run) && !run->cli->quiet)
+		fprintf(run->cli->out, "%s more %s (not itemised by the server)\n",
+			plural(&run->cli->arena, ok - itemised_ok, "product"),
+			run->mode == MODE_REGISTER ? "registered" : "passed");
+	if (sum->failed)
+		fail_with(run, TRIB_EXIT_ERROR);
+	return sum;
 }
 
 /* UpsertDomain / UpsertGlossaryTerm: no dry-run form, so skipped when not writing. */
@@ -205,7 +196,7 @@ static void upsert(reg_run *run, const char *method, const ProtobufCMessage *msg
 		   const ProtobufCMessageDescriptor *resp_desc, const char *what, const char *name)
 {
 	trib_cli *cli = run->cli;
-	if (run->mode != MODE_REGISTER)
+	if (run->mode != MODE_REGISTER || run->stopped)
 		return;
 	trib_rpc *rpc = trib_cli_rpc(cli);
 	if (!rpc) {
@@ -218,28 +209,66 @@ static void upsert(reg_run *run, const char *method, const ProtobufCMessage *msg
 	if (trib_rpc_unary(rpc, method, msg, resp_desc, &cli->arena, &resp, &st) != 0) {
 		push_error(run, "%s %s: %s", what, name, st.message);
 		fail_with(run, trib_rpc_exit_code(st.code));
+		run->upserts_failed++;
 		if (st.code == TRIB_RPC_UNAVAILABLE || st.code == TRIB_RPC_DEADLINE_EXCEEDED)
 			run->stopped = 1;
-		else if (printing(run))
+		else if (human(run))
 			fprintf(cli->out, "failed %s %s: %s\n", what, trib_text_clean(&cli->arena, name),
 				trib_text_clean(&cli->arena, st.message));
 		return;
 	}
-	if (printing(run) && !cli->quiet)
+	if (human(run) && !cli->quiet)
 		fprintf(cli->out, "upserted %s %s\n", what, trib_text_clean(&cli->arena, name));
 }
 
-static int keep_registering(const reg_run *run)
+/*
+ * A bare upstream name (`source: customer-profiles` in the flat form) can only
+ * be resolved by the server once that product is registered, so files given in
+ * any order would fail. When exactly one product of this run has that name,
+ * the input port is written as domain/name, which the server accepts before
+ * the upstream exists (a placeholder). Ambiguous or unknown names go as typed.
+ */
+static void resolve_bare_sources(trib_arena *a, reg_item *items, size_t n)
 {
-	/* A check (dry run, verdict) always looks at everything; a registration
-	 * stops at the first failure unless told to keep going. */
-	return !run->stopped && (run->mode != MODE_REGISTER || run->keep_going || !run->exit_code);
+	for (size_t i = 0; i < n; i++) {
+		Tributary__V1__DataProduct *p = items[i].product;
+		for (size_t j = 0; j < p->n_input_ports; j++) {
+			Tributary__V1__InputPort *in = p->input_ports[j];
+			trib_ref ref;
+			if (trib_ref_parse(&ref, in->source) != 0 || ref.kind != TRIB_KIND_BARE)
+				continue;
+			const Tributary__V1__DataProduct *match = NULL;
+			size_t matches = 0;
+			for (size_t k = 0; k < n; k++)
+				if (strcmp(items[k].product->name, ref.name) == 0) {
+					match = items[k].product;
+					matches++;
+				}
+			char *full;
+			if (matches == 1 && (full = trib_product_ref(a, match)))
+				in->source = full;
+		}
+	}
+}
+
+static void print_json(reg_run *run, const Tributary__V1__RegisterProductsSummary *server)
+{
+	Tributary__V1__RegisterProductsSummary sum = TRIBUTARY__V1__REGISTER_PRODUCTS_SUMMARY__INIT;
+	if (server) {
+		sum.registered = server->registered;
+		sum.failed = server->failed;
+		sum.results = server->results;
+		sum.n_results = server->n_results;
+	}
+	sum.errors = run->errors;
+	sum.n_errors = run->n_errors;
+	trib_json_print(run->cli->out, &sum.base);
 }
 
 static int run_files(trib_cli *cli, enum reg_mode mode, int keep_going)
 {
 	trib_arena *a = &cli->arena;
-	reg_run run = {.cli = cli, .mode = mode, .keep_going = keep_going};
+	reg_run run = {.cli = cli, .mode = mode};
 	const char **files;
 	size_t n_files;
 	int err = ing_collect(&files, &n_files, a, cli->args.pos, (size_t)cli->args.n_pos);
@@ -254,7 +283,7 @@ static int run_files(trib_cli *cli, enum reg_mode mode, int keep_going)
 	ing_result *results = trib_arena_calloc(a, n_files, sizeof *results);
 	if (!results)
 		return trib_cli_fail(cli, TRIB_EXIT_ERROR, "%s", trib_error_last());
-	size_t bad_files = 0;
+	size_t bad_files = 0, n_items = 0;
 	for (size_t i = 0; i < n_files; i++) {
 		ing_result_init(&results[i]);
 		err = ing_parse_file(&results[i], a, files[i], NULL);
@@ -272,61 +301,58 @@ static int run_files(trib_cli *cli, enum reg_mode mode, int keep_going)
 			bad_files++;
 			fail_with(&run, TRIB_EXIT_INVALID);
 		}
+		n_items += results[i].n_products;
 	}
 	if (bad_files && !keep_going) {
-		if (cli->json) {
-			Tributary__V1__RegisterProductsSummary sum = TRIBUTARY__V1__REGISTER_PRODUCTS_SUMMARY__INIT;
-			sum.errors = run.errors;
-			sum.n_errors = run.n_errors;
-			trib_json_print(cli->out, &sum.base);
-		}
+		if (cli->json)
+			print_json(&run, NULL);
 		return trib_cli_fail(cli, TRIB_EXIT_INVALID,
-				     "%s with errors; nothing %s (--keep-going registers the others)",
+				     "%s with errors; nothing %s (--keep-going goes on with the others)",
 				     plural(a, bad_files, "file"), mode == MODE_REGISTER ? "registered" : "checked");
 	}
+	reg_item *items = trib_arena_calloc(a, n_items ? n_items : 1, sizeof *items);
+	if (!items)
+		return trib_cli_fail(cli, TRIB_EXIT_ERROR, "%s", trib_error_last());
+	n_items = 0;
+	for (size_t i = 0; i < n_files; i++)
+		for (size_t k = 0; k < results[i].n_products; k++)
+			items[n_items++] = (reg_item){results[i].products[k], &results[i]};
+	resolve_bare_sources(a, items, n_items);
 
 	/* Domains first (policy may check owners against the domain map), then
 	 * products, then glossary terms, which name products they apply to. */
-	for (size_t i = 0; i < n_files && keep_registering(&run); i++)
-		for (size_t k = 0; k < results[i].n_domains && keep_registering(&run); k++)
+	for (size_t i = 0; i < n_files; i++)
+		for (size_t k = 0; k < results[i].n_domains; k++)
 			upsert(&run, CATALOG("UpsertDomain"), &results[i].domains[k]->base,
 			       &tributary__v1__domain__descriptor, "domain", results[i].domains[k]->name);
-	for (size_t i = 0; i < n_files && keep_registering(&run); i++)
-		for (size_t k = 0; k < results[i].n_products && keep_registering(&run); k++)
-			register_product(&run, &results[i], results[i].products[k]);
-	for (size_t i = 0; i < n_files && keep_registering(&run); i++)
-		for (size_t k = 0; k < results[i].n_terms && keep_registering(&run); k++)
+	const Tributary__V1__RegisterProductsSummary *sum = NULL;
+	if (n_items && !run.stopped)
+		sum = register_products(&run, items, n_items);
+	for (size_t i = 0; i < n_files; i++)
+		for (size_t k = 0; k < results[i].n_terms; k++)
 			upsert(&run, CATALOG("UpsertGlossaryTerm"), &results[i].terms[k]->base,
 			       &tributary__v1__glossary_term__descriptor, "term", results[i].terms[k]->name);
 
-	if (cli->json) {
-		Tributary__V1__RegisterProductsSummary sum = TRIBUTARY__V1__REGISTER_PRODUCTS_SUMMARY__INIT;
-		sum.registered = (uint32_t)run.ok;
-		sum.failed = (uint32_t)run.failed;
-		sum.errors = run.errors;
-		sum.n_errors = run.n_errors;
-		sum.results = run.verdicts;
-		sum.n_results = run.n_verdicts;
-		trib_json_print(cli->out, &sum.base);
-	}
-	if (run.stopped && run.n_errors)
-		return trib_cli_fail(cli, run.exit_code, "%s", run.errors[run.n_errors - 1]);
+	if (cli->json)
+		print_json(&run, sum);
 	if (!run.exit_code)
 		return 0;
-	size_t total = 0;
-	for (size_t i = 0; i < n_files; i++)
-		total += results[i].n_products;
-	char *skipped = bad_files ? trib_arena_printf(a, "; %s with errors skipped", plural(a, bad_files, "file"))
-				  : (char *)"";
-	if (total > run.ok)
-		return trib_cli_fail(cli, run.exit_code, "%zu of %s %s%s", total - run.ok, plural(a, total, "product"),
-				     mode == MODE_VERDICT   ? "failed the policy check"
-				     : mode == MODE_DRY_RUN ? "would not register"
-							    : "not registered",
-				     skipped);
+	if (run.stopped)
+		return trib_cli_fail(cli, run.exit_code, "%s", run.n_errors ? run.errors[run.n_errors - 1] : "stopped");
+	/* One line that adds it all up; the details are above. */
+	char *parts[3];
+	size_t np = 0;
+	if (sum && sum->failed)
+		parts[np++] = trib_arena_printf(a, "%" PRIu32 " of %s %s", sum->failed, plural(a, n_items, "product"),
+						mode == MODE_VERDICT   ? "failed the policy check"
+						: mode == MODE_DRY_RUN ? "would not register"
+								       : "not registered");
 	if (bad_files)
-		return trib_cli_fail(cli, run.exit_code, "%s", skipped + 2);
-	return trib_cli_fail(cli, run.exit_code, "%s", run.n_errors ? run.errors[run.n_errors - 1] : "failed");
+		parts[np++] = trib_arena_printf(a, "%s with errors skipped", plural(a, bad_files, "file"));
+	if (run.upserts_failed)
+		parts[np++] = trib_arena_printf(a, "%s of domains or terms failed",
+						plural(a, run.upserts_failed, "upsert"));
+	return trib_cli_fail(cli, run.exit_code, "%s", np ? trib_text_join(a, parts, np, "; ") : "failed");
 }
 
 int trib_cmd_register(trib_cli *cli)
