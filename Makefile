@@ -31,7 +31,7 @@ DEB_PACKAGES := pkg-config liblmdb-dev libprotobuf-c-dev protobuf-c-compiler pro
 PKGS      := lmdb libprotobuf-c grpc yaml-0.1
 # Recursively expanded: evaluated when first used, after `deps` when called through check/run.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgpr -lm -pthread -lm
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgpr -lm -pthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 SQLITE_LIBS = $(shell pkg-config --libs sqlite3 2>/dev/null)
 
