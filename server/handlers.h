@@ -35,6 +35,7 @@
  *   in c->stream (allocated by the handler in c->arena).
  * - bidirectional (SRV_STREAM | SRV_WATCH): called once per received message;
  *   each *resp produced is sent; the call ends with OK when the input ends.
+ *   Both arenas are cleared after each answer: no state across messages.
  * - server streaming (SRV_WATCH): called with the one request whenever the
  *   watched state may have changed (first on arrival); a response is sent
  *   when it differs from the previous one.

@@ -373,10 +373,16 @@ static void on_stream_message(srv_call *c)
 		finish_reply(c, &r);
 		return;
 	}
-	if (r.has_response) /* bidi: answer, then read on when the send is done */
+	if (r.has_response) { /* bidi: answer, then read on when the send is done */
 		send_message(c, r.data, r.len);
-	else
+		/* The answer was copied into the send buffer: a long bidi stream
+		 * must not grow its arenas with every message. */
+		trib_arena_clear(&c->arena);
+		trib_arena_clear(&c->scratch);
+		c->ctx.stream = NULL;
+	} else {
 		start_recv(c);
+	}
 }
 
 /* ----------------------------------------------------------- watch calls */
