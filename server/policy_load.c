@@ -759,6 +759,11 @@ static void parse_rule(ld *l, struct pol_rule *r, yaml_node_t *n)
 		parse_scope(l, r, scope);
 	if (exc)
 		parse_exceptions(l, r, exc);
+	/* "params:" with nothing after it is YAML null: the defaults. */
+	if (params && params->type == YAML_SCALAR_NODE && params->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (!params->data.scalar.length || !strcmp((const char *)params->data.scalar.value, "~") ||
+	     !strcmp((const char *)params->data.scalar.value, "null")))
+		params = NULL;
 	if (params && !is_map(l, params, "params"))
 		params = NULL;
 	void (*const parsers[POL_TYPE_COUNT])(ld *, struct pol_rule *, yaml_node_t *) = {

@@ -160,6 +160,15 @@ START_TEST(top_level_errors)
 	ck_assert_int_eq(pol_load_buffer(&p, "n.yaml", naming, strlen(naming)), TRIB_EINVALID);
 	ck_assert_str_eq(trib_error_last(), "n.yaml:1:1: error: naming rule 'n' needs a pattern for at least one of: "
 					    "product, port, field, domain, team");
+	/* An empty params is the defaults; a list is not params. */
+	const char *nul = "version: 1\nrules:\n  - id: p\n    description: d\n    severity: error\n"
+			  "    type: pii-classification\n    params:\n";
+	ck_assert_int_eq(pol_load_buffer(&p, "nul.yaml", nul, strlen(nul)), 0);
+	pol_unref(p);
+	const char *lst = "version: 1\nrules:\n  - {id: p, description: d, severity: error, type: composition,"
+			  " params: [a]}\n";
+	ck_assert_int_eq(pol_load_buffer(&p, "lst.yaml", lst, strlen(lst)), TRIB_EINVALID);
+	ck_assert_str_eq(trib_error_last(), "lst.yaml:3:73: error: params: expected a mapping");
 	ck_assert_int_eq(pol_load_file(&p, FIX "no-such-file.yaml"), TRIB_EIO);
 	ck_assert_str_eq(trib_error_last(),
 			 FIX "no-such-file.yaml: cannot open policy file: No such file or directory");
