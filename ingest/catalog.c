@@ -77,42 +77,7 @@ static const keyspec named_domain_keys[] = {
 	END,
 };
 
-void conv_domain_map(cx *c, const ynode *v)
-{
-	if (!cx_visit(c, v))
-		return;
-	if (v->type == Y_SEQ) { /* - {name: customer, owner_team: ...} */
-		for (size_t i = 0; i < v->n && !c->stop; i++) {
-			size_t pl = path_index(c, i);
-			Domain *d = msg_new(c, &tributary__v1__domain__descriptor);
-			if (d && walk_map(c, v->items[i], named_domain_keys, d) == 0)
-				pvec_push(c, &c->domains, d);
-			path_pop(c, pl);
-		}
-		return;
-	}
-	if (v->type != Y_MAP) {
-		diag(c, ING_ERROR, v, "expected a mapping of domain names, got %s", ytype_name(v->type));
-		return;
-	}
-	for (size_t i = 0; i < v->n && !c->stop; i++) {
-		const ynode *key = v->items[2 * i], *val = v->items[2 * i + 1];
-		size_t pl = path_key(c, key->s);
-		Domain *d = msg_new(c, &tributary__v1__domain__descriptor);
-		if (!d)
-			break;
-		if (trib_name_check(TRIB_KIND_DOMAIN, key->s) != 0) {
-			diag(c, ING_ERROR, key, "%s", trib_error_last());
-		} else {
-			d->name = (char *)key->s;
-			if (val->type == Y_NULL || walk_map(c, val, domain_keys, d) == 0)
-				pvec_push(c, &c->domains, d);
-		}
-		path_pop(c, pl);
-	}
-}
-
-/* kind: Domain — metadata.name and a spec of domain keys. */
+/* A `kind: Domain` or `kind: GlossaryTerm` document: metadata.name and a spec. */
 typedef struct named_build {
 	const ynode *name, *spec;
 } named_build;
@@ -156,22 +121,6 @@ static int named_doc(cx *c, const ynode *doc, trib_kind kind, named_build *nb)
 	return ok;
 }
 
-void conv_domain_kind(cx *c, const ynode *doc)
-{
-	named_build nb;
-	if (!named_doc(c, doc, TRIB_KIND_DOMAIN, &nb))
-		return;
-	Domain *d = msg_new(c, &tributary__v1__domain__descriptor);
-	if (!d)
-		return;
-	d->name = (char *)nb.name->s;
-	size_t pl = path_key(c, "spec");
-	int ok = !nb.spec || walk_map(c, nb.spec, domain_keys, d) == 0;
-	path_pop(c, pl);
-	if (ok)
-		pvec_push(c, &c->domains, d);
-}
-
 /* ------------------------------------------------------------------ glossary */
 
 #define TERM_KEYS                                                                                            \
@@ -187,53 +136,96 @@ static const keyspec named_term_keys[] = {
 	END,
 };
 
-void conv_glossary(cx *c, const ynode *v)
+/* ------------------------------------------------------------------ collections */
+
+/* Domains and terms are both named entries, listed (`- name: x`) or mapped by name. */
+typedef struct collection {
+	const ProtobufCMessageDescriptor *desc;
+	trib_kind kind;            /* naming rule of the names */
+	const char *what;          /* "domain", "term" */
+	size_t name_off;           /* where the name goes in the message */
+	const keyspec *keys;       /* an entry's keys, name excluded */
+	const keyspec *named_keys; /* the same with `name:` (list form) */
+	size_t dest_off;           /* the staging list in cx */
+} collection;
+
+static const collection domains_col = {&tributary__v1__domain__descriptor, TRIB_KIND_DOMAIN, "domain",
+				       offsetof(Domain, name), domain_keys, named_domain_keys,
+				       offsetof(cx, domains)};
+static const collection terms_col = {&tributary__v1__glossary_term__descriptor, TRIB_KIND_TERM, "term",
+				     offsetof(Term, name), term_keys, named_term_keys, offsetof(cx, terms)};
+
+static void stage(cx *c, const collection *col, void *m)
+{
+	pvec_stage(c, (pvec *)((char *)c + col->dest_off), m);
+}
+
+static void conv_collection(cx *c, const ynode *v, const collection *col)
 {
 	if (!cx_visit(c, v))
 		return;
-	if (v->type == Y_SEQ) {
-		for (size_t i = 0; i < v->n && !c->stop; i++) {
-			size_t pl = path_index(c, i);
-			Term *t = msg_new(c, &tributary__v1__glossary_term__descriptor);
-			if (t && walk_map(c, v->items[i], named_term_keys, t) == 0)
-				pvec_push(c, &c->terms, t);
-			path_pop(c, pl);
-		}
-		return;
-	}
-	if (v->type != Y_MAP) {
-		diag(c, ING_ERROR, v, "expected a list of terms or a mapping of term names, got %s", ytype_name(v->type));
+	if (v->type != Y_SEQ && v->type != Y_MAP) {
+		diag(c, ING_ERROR, v, "expected a list of %ss or a mapping of %s names, got %s", col->what, col->what,
+		     ytype_name(v->type));
 		return;
 	}
 	for (size_t i = 0; i < v->n && !c->stop; i++) {
+		void *m = msg_new(c, col->desc);
+		if (!m)
+			break;
+		if (v->type == Y_SEQ) {
+			size_t pl = path_index(c, i);
+			if (walk_map(c, v->items[i], col->named_keys, m) == 0)
+				stage(c, col, m);
+			path_pop(c, pl);
+			continue;
+		}
 		const ynode *key = v->items[2 * i], *val = v->items[2 * i + 1];
 		size_t pl = path_key(c, key->s);
-		Term *t = msg_new(c, &tributary__v1__glossary_term__descriptor);
-		if (!t)
-			break;
-		if (trib_name_check(TRIB_KIND_TERM, key->s) != 0) {
+		if (trib_name_check(col->kind, key->s) != 0) {
 			diag(c, ING_ERROR, key, "%s", trib_error_last());
 		} else {
-			t->name = (char *)key->s;
-			if (val->type == Y_NULL || walk_map(c, val, term_keys, t) == 0)
-				pvec_push(c, &c->terms, t);
+			*(char **)((char *)m + col->name_off) = str_keep(c, key->s, key->len); /* keys are scratch */
+			if (val->type == Y_NULL || walk_map(c, val, col->keys, m) == 0)
+				stage(c, col, m);
 		}
 		path_pop(c, pl);
 	}
 }
 
-void conv_term_kind(cx *c, const ynode *doc)
+void conv_domain_map(cx *c, const ynode *v)
+{
+	conv_collection(c, v, &domains_col);
+}
+
+void conv_glossary(cx *c, const ynode *v)
+{
+	conv_collection(c, v, &terms_col);
+}
+
+/* kind: Domain / kind: GlossaryTerm — metadata.name and a spec of entry keys. */
+static void conv_named_kind(cx *c, const ynode *doc, const collection *col)
 {
 	named_build nb;
-	if (!named_doc(c, doc, TRIB_KIND_TERM, &nb))
+	if (!named_doc(c, doc, col->kind, &nb))
 		return;
-	Term *t = msg_new(c, &tributary__v1__glossary_term__descriptor);
-	if (!t)
+	void *m = msg_new(c, col->desc);
+	if (!m)
 		return;
-	t->name = (char *)nb.name->s;
+	*(char **)((char *)m + col->name_off) = (char *)nb.name->s;
 	size_t pl = path_key(c, "spec");
-	int ok = !nb.spec || walk_map(c, nb.spec, term_keys, t) == 0;
+	int ok = !nb.spec || walk_map(c, nb.spec, col->keys, m) == 0;
 	path_pop(c, pl);
 	if (ok)
-		pvec_push(c, &c->terms, t);
+		stage(c, col, m);
+}
+
+void conv_domain_kind(cx *c, const ynode *doc)
+{
+	conv_named_kind(c, doc, &domains_col);
+}
+
+void conv_term_kind(cx *c, const ynode *doc)
+{
+	conv_named_kind(c, doc, &terms_col);
 }

@@ -15,6 +15,11 @@
 #include "tributary/arena.h"
 #include "tributary/ingest.h"
 
+/* Memory: a document's tree (nodes, keys, arrays) and conversion scratch live
+ * in cx.tmp, cleared after each document; value strings (which messages point
+ * to), messages, diagnostics and the per-file staging lists live in the
+ * caller's arena. */
+
 /* Hard limits that are not options: they bound work per file whatever the input. */
 #define ING_MAX_NODES (4u * 1024u * 1024u)   /* tree nodes per file, merged pairs included */
 #define ING_MAX_ALIAS_VISITS (1024u * 1024u) /* conversion steps beyond the node count (aliases revisit) */
@@ -34,28 +39,26 @@ typedef enum ytype { Y_NULL, Y_BOOL, Y_INT, Y_FLOAT, Y_STR, Y_SEQ, Y_MAP } ytype
  * A map's items are key, value, key, value... (n pairs, 2n items). Aliases
  * point at the anchored node, so a tree may share subtrees (never cycles). */
 typedef struct ynode {
-	ytype type;
-	int quoted;         /* scalar written quoted or block (never resolved, never a `<<` merge key) */
-	unsigned line, col; /* 1-based start position */
-	int boolean;        /* Y_BOOL */
-	const char *s;      /* scalars */
-	size_t len;
-	size_t n;           /* Y_SEQ: items; Y_MAP: pairs */
+	const char *s;         /* scalars */
 	struct ynode **items;
+	uint32_t len;          /* scalars: bytes; files are capped well below 4 GiB */
+	uint32_t n;            /* Y_SEQ: items; Y_MAP: pairs */
+	uint32_t line, col;    /* 1-based start position */
+	unsigned char type;    /* ytype */
+	unsigned char quoted;  /* scalar written quoted or block (never resolved, never a `<<` merge key) */
+	unsigned char boolean; /* Y_BOOL */
 } ynode;
-
-/* The documents of one YAML stream. */
-typedef struct ydocs {
-	ynode **docs; /* a NULL root is an empty document */
-	size_t n;
-} ydocs;
 
 typedef struct cx cx;
 
-/* Parse a YAML stream into trees. Problems become diagnostics on c; returns 0
- * when the stream parsed (docs may still be partial on error), -1 on a syntax
- * error, or a negative TRIB_E* code when the arena failed (c->fatal set). */
-int tree_parse_yaml(cx *c, ydocs *out, const char *data, size_t len);
+/* Called with each document's root as soon as it is complete (NULL for an
+ * empty document); the tree is freed when it returns. */
+typedef void (*doc_fn)(cx *c, const ynode *root, void *arg);
+
+/* Parse a YAML stream document by document. Problems become diagnostics on c;
+ * returns 0 when the stream parsed, -1 on a syntax error (documents before it
+ * were handed to fn), or a negative TRIB_E* code when memory failed (c->fatal set). */
+int tree_parse_yaml(cx *c, const char *data, size_t len, doc_fn fn, void *arg);
 
 /* Finish a mapping from its raw pairs (2*npairs items): keys must be scalars,
  * duplicates are errors (the first wins), `<<` merges are applied. 0 or TRIB_E*. */
@@ -72,14 +75,19 @@ const ynode *map_get(const ynode *m, const char *key);
 
 /* ------------------------------------------------------------------ context */
 
-/* A growable array of pointers in the arena. */
+/* A growable array of pointers in the scratch arena (pvec_finish copies it out). */
 typedef struct pvec {
 	void **v;
 	size_t n, cap;
 } pvec;
 
 struct cx {
-	trib_arena *a;
+	trib_arena *a;         /* the caller's: messages, value strings, diagnostics */
+	trib_arena tmp;        /* the current document's tree and scratch */
+	ynode *slab;           /* nodes are carved from slabs: no per-node alignment padding */
+	size_t slab_left;
+	char *spool;           /* value strings are packed into pool chunks of the caller's arena */
+	size_t spool_left;
 	ing_result *res;
 	ing_opts opts;         /* defaults filled in */
 	const char *file;      /* the file diagnostics name (the YAML, or an .avsc being read) */
@@ -101,12 +109,22 @@ void diag(cx *c, ing_severity sev, const ynode *at, const char *fmt, ...) __attr
 void diag_at(cx *c, ing_severity sev, unsigned line, unsigned col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* Arena allocation that stops the file (and the call) on failure. */
+/* Arena allocation that stops the file (and the call) on failure:
+ * cx_* in the caller's arena, tmp_* in this file's scratch arena. */
 void *cx_alloc(cx *c, size_t size);
+void *tmp_alloc(cx *c, size_t size);
+char *tmp_printf(cx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+ynode *node_alloc(cx *c);
+/* A copy of s[0..len) in the caller's arena, packed (for strings messages keep). */
+char *str_keep(cx *c, const char *s, size_t len);
 char *cx_strdup(cx *c, const char *s);
 char *cx_printf(cx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pvec_push(cx *c, pvec *v, void *p);
-/* Copy of v's pointers as an exact-size array (NULL when empty). */
+/* Push onto a list that outlives the document (staged products, ...): caller's arena. */
+int pvec_stage(cx *c, pvec *v, void *p);
+/* Clear the scratch arena between documents. */
+void cx_clear_tmp(cx *c);
+/* Copy of v's pointers as an exact-size array in the caller's arena (NULL when empty). */
 void **pvec_finish(cx *c, const pvec *v);
 
 /* Count one conversion step; false once the budget is spent (an error is reported once). */
@@ -123,7 +141,10 @@ typedef struct keyspec keyspec;
 /* Convert value v of key k into the object at base. Report problems as diagnostics. */
 typedef void (*conv_fn)(cx *c, const ynode *v, void *base, const keyspec *k);
 
-enum { K_REQUIRED = 1 };
+enum {
+	K_REQUIRED = 1, /* missing or null is an error */
+	K_NULL_OK = 2,  /* null is a value (a field default), passed to the converter */
+};
 
 struct keyspec {
 	const char *key;
@@ -218,6 +239,7 @@ void avro_flatten(cx *c, const ynode *record, pvec *out);
 void inline_fields(cx *c, const ynode *list, pvec *out);
 
 /* Read a whole file, at most max bytes (error beyond). *data is malloc'd. */
+#define ING_MAX_FILE_SIZE_CAP (1024u * 1024u * 1024u) /* max_file_size is clamped to 1 GiB */
 int read_file_bounded(const char *path, size_t max, char **data, size_t *len);
 
 #endif

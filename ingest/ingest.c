@@ -89,11 +89,14 @@ static void cx_init(cx *c, ing_result *out, trib_arena *a, const char *name, con
 {
 	memset(c, 0, sizeof *c);
 	c->a = a;
+	trib_arena_init(&c->tmp, 64 * 1024);
 	c->res = out;
 	if (opts)
 		c->opts = *opts;
 	if (!c->opts.max_file_size)
 		c->opts.max_file_size = ING_DEFAULT_MAX_FILE_SIZE;
+	if (c->opts.max_file_size > ING_MAX_FILE_SIZE_CAP)
+		c->opts.max_file_size = ING_MAX_FILE_SIZE_CAP;
 	if (!c->opts.max_depth)
 		c->opts.max_depth = ING_DEFAULT_MAX_DEPTH;
 	c->first_diag = out->n_diags;
@@ -138,8 +141,18 @@ static int append(cx *c, void ***arr, size_t *n, size_t *cap, const pvec *v)
 	return 0;
 }
 
-/* Commit what the file produced if it had no error; order its diagnostics. */
+static int cx_commit(cx *c, int rc);
+
+/* Commit what the file produced if it had no error, order its diagnostics,
+ * and free the file's scratch memory. */
 static int cx_finish(cx *c, int rc)
+{
+	rc = cx_commit(c, rc);
+	trib_arena_dispose(&c->tmp);
+	return rc;
+}
+
+static int cx_commit(cx *c, int rc)
 {
 	ing_result *r = c->res;
 	/* Insertion sort: at most ~200 diagnostics per file, mostly in order already. */
@@ -268,24 +281,44 @@ static void convert_document(cx *c, const ynode *doc)
 	}
 }
 
+static void on_document(cx *c, const ynode *root, void *arg)
+{
+	size_t *nonempty = arg;
+	if (c->stop)
+		return;
+	*nonempty += root && root->type != Y_NULL;
+	convert_document(c, root);
+}
+
 static int parse(cx *c, const char *data, size_t len)
 {
 	if (len > c->opts.max_file_size) {
 		diag_at(c, ING_ERROR, 0, 0, "the file is larger than the %zu-byte limit", c->opts.max_file_size);
 		return TRIB_ELIMIT;
 	}
-	ydocs docs = {0};
-	int rc = tree_parse_yaml(c, &docs, data, len);
+	size_t nonempty = 0;
+	int rc = tree_parse_yaml(c, data, len, on_document, &nonempty);
 	if (c->fatal)
 		return c->fatal;
-	size_t nonempty = 0;
-	for (size_t i = 0; i < docs.n && !c->stop; i++) {
-		nonempty += docs.docs[i] && docs.docs[i]->type != Y_NULL;
-		convert_document(c, docs.docs[i]);
-	}
 	if (rc == 0 && nonempty == 0)
 		diag_at(c, ING_WARNING, 0, 0, "no documents in this file");
 	return 0;
+}
+
+/* Start on a file and read it; an unreadable file is a diagnostic. Nonzero:
+ * finish with cx_finish(c, rc). */
+static int begin_file(cx *c, ing_result *out, trib_arena *a, const char *path, const ing_opts *opts, char **data,
+		      size_t *len)
+{
+	cx_init(c, out, a, path, opts);
+	if (c->fatal)
+		return c->fatal;
+	int rc = read_file_bounded(path, c->opts.max_file_size, data, len);
+	if (rc == TRIB_ENOMEM)
+		c->fatal = rc;
+	else if (rc != 0) /* the message names the path already; the diagnostic names it again in front */
+		diag_at(c, ING_ERROR, 0, 0, "%s", trib_error_last());
+	return rc;
 }
 
 int ing_parse_buffer(ing_result *out, trib_arena *a, const char *name, const char *data, size_t len,
@@ -294,26 +327,18 @@ int ing_parse_buffer(ing_result *out, trib_arena *a, const char *name, const cha
 	cx c;
 	cx_init(&c, out, a, name, opts);
 	if (c.fatal)
-		return c.fatal;
+		return cx_finish(&c, 0);
 	return cx_finish(&c, parse(&c, data, len));
 }
 
 int ing_parse_file(ing_result *out, trib_arena *a, const char *path, const ing_opts *opts)
 {
 	cx c;
-	cx_init(&c, out, a, path, opts);
-	if (c.fatal)
-		return c.fatal;
 	char *data;
 	size_t len;
-	int rc = read_file_bounded(path, c.opts.max_file_size, &data, &len);
-	if (rc == TRIB_ENOMEM)
-		return rc;
-	if (rc != 0) {
-		/* The message names the path already; the diagnostic names it again in front. */
-		diag_at(&c, ING_ERROR, 0, 0, "%s", trib_error_last());
+	int rc = begin_file(&c, out, a, path, opts, &data, &len);
+	if (rc != 0)
 		return cx_finish(&c, rc);
-	}
 	rc = parse(&c, data, len);
 	free(data);
 	return cx_finish(&c, rc);
@@ -347,53 +372,55 @@ static void schema_root(cx *c, const ynode *root, pvec *out)
 	}
 }
 
+struct schema_docs {
+	Tributary__V1__Field **fields;
+	size_t n, used;
+};
+
+static void on_schema_document(cx *c, const ynode *root, void *arg)
+{
+	struct schema_docs *sd = arg;
+	if (!root || root->type == Y_NULL)
+		return;
+	if (sd->used++) {
+		diag(c, ING_ERROR, root, "a schema file holds one document");
+		return;
+	}
+	pvec got = {0};
+	schema_root(c, root, &got);
+	/* Out of the scratch arena before the document's tree goes. */
+	sd->fields = (Tributary__V1__Field **)pvec_finish(c, &got);
+	sd->n = got.n;
+}
+
 int ing_parse_schema_file(Tributary__V1__Field ***fields, size_t *n_fields, ing_result *out, trib_arena *a,
 			  const char *path, const ing_opts *opts)
 {
 	cx c;
-	*fields = NULL;
-	*n_fields = 0;
-	cx_init(&c, out, a, path, opts);
-	if (c.fatal)
-		return c.fatal;
 	char *data;
 	size_t len;
-	int rc = read_file_bounded(path, c.opts.max_file_size, &data, &len);
-	if (rc == TRIB_ENOMEM)
-		return rc;
-	if (rc != 0) {
-		diag_at(&c, ING_ERROR, 0, 0, "%s", trib_error_last());
+	*fields = NULL;
+	*n_fields = 0;
+	int rc = begin_file(&c, out, a, path, opts, &data, &len);
+	if (rc != 0)
 		return cx_finish(&c, rc);
-	}
-	pvec got = {0};
+	struct schema_docs sd = {NULL, 0, 0};
 	size_t i = strspn(data, " \t\r\n");
 	if (i < len && data[i] == '{') {
 		ynode *root;
-		if (tree_parse_json(&c, &root, data, len) == 0 && root)
-			schema_root(&c, root, &got);
-	} else {
-		ydocs docs = {0};
-		if (tree_parse_yaml(&c, &docs, data, len) == 0) {
-			size_t used = 0;
-			for (size_t d = 0; d < docs.n; d++) {
-				if (!docs.docs[d] || docs.docs[d]->type == Y_NULL)
-					continue;
-				if (used++)
-					diag(&c, ING_ERROR, docs.docs[d], "a schema file holds one document");
-				else
-					schema_root(&c, docs.docs[d], &got);
-			}
-			if (!used)
-				diag_at(&c, ING_ERROR, 0, 0, "no schema in this file");
+		if (tree_parse_json(&c, &root, data, len) == 0 && root) {
+			on_schema_document(&c, root, &sd);
 		}
+	} else if (tree_parse_yaml(&c, data, len, on_schema_document, &sd) == 0 && sd.used == 0) {
+		diag_at(&c, ING_ERROR, 0, 0, "no schema in this file");
 	}
 	free(data);
+	*fields = sd.fields;
+	*n_fields = sd.n;
 	rc = cx_finish(&c, 0);
-	if (rc == 0) {
-		*fields = (Tributary__V1__Field **)pvec_finish(&c, &got);
-		*n_fields = got.n;
-		if (c.fatal)
-			return c.fatal;
+	if (rc != 0) {
+		*fields = NULL;
+		*n_fields = 0;
 	}
 	return rc;
 }

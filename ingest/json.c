@@ -54,16 +54,14 @@ static ynode *node(jp *j, ytype t)
 		fail(j, "more than 4194304 JSON values in one file");
 		return NULL;
 	}
-	ynode *n = cx_alloc(j->c, sizeof *n);
+	ynode *n = node_alloc(j->c);
 	if (!n) {
 		j->failed = 1;
 		return NULL;
 	}
-	memset(n, 0, sizeof *n);
-	n->type = t;
+	n->type = (unsigned char)t;
 	n->line = j->line;
 	n->col = j->col;
-	n->s = "";
 	return n;
 }
 
@@ -142,25 +140,36 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-static ynode *parse_string(jp *j)
+static ynode *parse_string(jp *j, int is_key)
 {
 	ynode *n = node(j, Y_STR);
 	if (!n)
 		return NULL;
 	n->quoted = 1;
-	advance(j, 1); /* opening quote */
 	/* The decoded text is never longer than the raw text. */
-	const char *q = j->p;
+	const char *q = j->p + 1;
 	while (q < j->end && *q != '"') {
 		if (*q == '\\' && q + 1 < j->end)
 			q++;
 		q++;
 	}
 	if (q >= j->end) {
-		fail(j, "unterminated string");
+		fail(j, "unterminated string"); /* at its opening quote */
 		return NULL;
 	}
-	char *out = cx_alloc(j->c, (size_t)(q - j->p) + 1);
+	advance(j, 1);
+	/* Keys are scratch; values may be kept by messages. */
+	size_t raw = (size_t)(q - j->p);
+	char *out = is_key ? tmp_alloc(j->c, raw + 1) : NULL;
+	char *tmp = NULL;
+	if (!is_key) {
+		tmp = malloc(raw + 1);
+		if (!tmp) {
+			j->c->fatal = trib_error_set(TRIB_ENOMEM, "out of memory reading JSON");
+			j->c->stop = 1;
+		}
+		out = tmp;
+	}
 	if (!out) {
 		j->failed = 1;
 		return NULL;
@@ -170,13 +179,13 @@ static ynode *parse_string(jp *j)
 		unsigned char ch = (unsigned char)*j->p;
 		if (ch < 0x20) {
 			fail(j, "control character in a string (escape it)");
-			return NULL;
+			goto bad;
 		}
 		if (ch != '\\') {
 			size_t l = utf8_len((const unsigned char *)j->p, (const unsigned char *)j->end);
 			if (l == 0) {
 				fail(j, "invalid UTF-8 in a string");
-				return NULL;
+				goto bad;
 			}
 			memcpy(out + o, j->p, l);
 			o += l;
@@ -193,38 +202,49 @@ static ynode *parse_string(jp *j)
 		}
 		if (e != 'u') {
 			fail(j, "invalid escape in a string");
-			return NULL;
+			goto bad;
 		}
-		unsigned cp;
+		unsigned cp, ecol = j->col; /* problems point at the escape's backslash */
 		if (j->end - j->p < 6 || hex4(j->p + 2, &cp) != 0) {
 			fail(j, "invalid \\u escape");
-			return NULL;
+			goto bad;
 		}
 		advance(j, 6);
 		if (cp >= 0xD800 && cp <= 0xDBFF) {
 			unsigned lo;
 			if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' || hex4(j->p + 2, &lo) != 0 ||
 			    lo < 0xDC00 || lo > 0xDFFF) {
+				j->col = ecol;
 				fail(j, "unpaired surrogate in a \\u escape");
-				return NULL;
+				goto bad;
 			}
 			advance(j, 6);
 			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 		} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+			j->col = ecol;
 			fail(j, "unpaired surrogate in a \\u escape");
-			return NULL;
+			goto bad;
 		}
 		if (cp == 0) {
+			j->col = ecol;
 			fail(j, "a NUL character inside a string is not supported");
-			return NULL;
+			goto bad;
 		}
 		o += put_utf8(out + o, cp);
 	}
 	advance(j, 1); /* closing quote */
 	out[o] = '\0';
-	n->s = out;
-	n->len = o;
+	n->s = is_key ? out : str_keep(j->c, out, o);
+	n->len = (uint32_t)o;
+	free(tmp);
+	if (!n->s) {
+		j->failed = 1;
+		return NULL;
+	}
 	return n;
+bad:
+	free(tmp);
+	return NULL;
 }
 
 static ynode *parse_number(jp *j)
@@ -268,12 +288,12 @@ static ynode *parse_number(jp *j)
 			return NULL;
 		}
 	}
-	n->s = cx_printf(j->c, "%.*s", (int)(p - s), s);
+	n->s = str_keep(j->c, s, (size_t)(p - s));
 	if (!n->s) {
 		j->failed = 1;
 		return NULL;
 	}
-	n->len = (size_t)(p - s);
+	n->len = (uint32_t)(p - s);
 	advance(j, n->len);
 	return n;
 }
@@ -306,7 +326,7 @@ static ynode *parse_container(jp *j, int is_object)
 				fail(j, "expected a string key");
 				goto bad;
 			}
-			if (!(k = parse_string(j)))
+			if (!(k = parse_string(j, 1)))
 				goto bad;
 			skip_ws(j);
 			if (j->p >= j->end || *j->p != ':') {
@@ -358,8 +378,8 @@ done:
 		}
 		return n;
 	}
-	n->n = cnt;
-	n->items = cx_alloc(j->c, (cnt ? cnt : 1) * sizeof *n->items);
+	n->n = (uint32_t)cnt;
+	n->items = tmp_alloc(j->c, (cnt ? cnt : 1) * sizeof *n->items);
 	if (!n->items) {
 		free(items);
 		j->failed = 1;
@@ -385,8 +405,8 @@ static ynode *literal(jp *j, const char *word, ytype t, int b)
 	if (!n)
 		return NULL;
 	n->s = word;
-	n->len = l;
-	n->boolean = b;
+	n->len = (uint32_t)l;
+	n->boolean = (unsigned char)b;
 	advance(j, l);
 	return n;
 }
@@ -401,7 +421,7 @@ static ynode *parse_value(jp *j)
 	switch (*j->p) {
 	case '{': return parse_container(j, 1);
 	case '[': return parse_container(j, 0);
-	case '"': return parse_string(j);
+	case '"': return parse_string(j, 0);
 	case 't': return literal(j, "true", Y_BOOL, 1);
 	case 'f': return literal(j, "false", Y_BOOL, 0);
 	case 'n': return literal(j, "null", Y_NULL, 0);

@@ -226,12 +226,12 @@ static void add_mapping(cx *c, in_build *ib, pvec *maps, map_build *mb, const yn
 	}
 	if (!mb->m.output[0])
 		return;
-	mapping_ref *r = cx_alloc(c, sizeof *r);
+	mapping_ref *r = tmp_alloc(c, sizeof *r);
 	if (!r)
 		return;
 	r->m = &mb->m;
 	r->at = at;
-	r->path = cx_strdup(c, c->path);
+	r->path = tmp_printf(c, "%s", c->path);
 	pvec_push(c, refs, r);
 	pvec_push(c, maps, &mb->m);
 }
@@ -269,7 +269,7 @@ static void conv_mappings(cx *c, in_build *ib, const ynode *v, pvec *refs)
 			if (trib_name_check(TRIB_KIND_FIELD, key->s) != 0) {
 				diag(c, ING_ERROR, key, "%s", trib_error_last());
 			} else {
-				mb->m.output = (char *)key->s;
+				mb->m.output = str_keep(c, key->s, key->len); /* keys are scratch */
 				if (val->type == Y_MAP) {
 					if (walk_map(c, val, mapping_value_keys, mb) == 0)
 						add_mapping(c, ib, &maps, mb, key, refs, 0);
@@ -417,50 +417,44 @@ static void conv_version(cx *c, const ynode *v, void *base, const keyspec *k)
 	*(char **)((char *)base + k->off) = (char *)s;
 }
 
-static void conv_inputs(cx *c, const ynode *v, void *base, const keyspec *k)
+/* An output port whose name an earlier port of the list already has is an error. */
+static OutPort *unique_port(cx *c, OutPort *o, const pvec *prev, const ynode *item)
 {
-	(void)k;
+	for (size_t j = 0; o && o->name[0] && j < prev->n; j++) {
+		if (strcmp(((const OutPort *)prev->v[j])->name, o->name) != 0)
+			continue;
+		size_t pk = path_key(c, "name");
+		diag(c, ING_ERROR, map_get(item, "name"), "output port '%s' is declared twice", o->name);
+		path_pop(c, pk);
+		return NULL;
+	}
+	return o;
+}
+
+/* inputPorts / outputPorts (arg: "in" or "out"). */
+static void conv_ports(cx *c, const ynode *v, void *base, const keyspec *k)
+{
 	prod_build *pb = base;
+	int input = strcmp(k->arg, "in") == 0;
 	if (!want_seq(c, v))
 		return;
 	pvec out = {0};
 	for (size_t i = 0; i < v->n && !c->stop; i++) {
 		size_t pl = path_index(c, i);
-		void *e = input_port(c, v->items[i], &pb->refs);
+		const ynode *item = v->items[i];
+		void *e = input ? input_port(c, item, &pb->refs) : unique_port(c, elem_output_port(c, item), &out, item);
 		if (e)
 			pvec_push(c, &out, e);
 		path_pop(c, pl);
 	}
-	pb->m.input_ports = (InPort **)pvec_finish(c, &out);
-	pb->m.n_input_ports = out.n;
-}
-
-static void conv_outputs(cx *c, const ynode *v, void *base, const keyspec *k)
-{
-	(void)k;
-	prod_build *pb = base;
-	if (!want_seq(c, v))
-		return;
-	pvec out = {0};
-	for (size_t i = 0; i < v->n && !c->stop; i++) {
-		size_t pl = path_index(c, i);
-		OutPort *o = elem_output_port(c, v->items[i]);
-		for (size_t j = 0; o && o->name[0] && j < out.n; j++) {
-			const OutPort *prev = out.v[j];
-			if (strcmp(prev->name, o->name) != 0)
-				continue;
-			const ynode *at = map_get(v->items[i], "name");
-			size_t pk = path_key(c, "name");
-			diag(c, ING_ERROR, at, "output port '%s' is declared twice", o->name);
-			path_pop(c, pk);
-			o = NULL;
-		}
-		if (o)
-			pvec_push(c, &out, o);
-		path_pop(c, pl);
+	void **ports = pvec_finish(c, &out);
+	if (input) {
+		pb->m.input_ports = (InPort **)ports;
+		pb->m.n_input_ports = out.n;
+	} else {
+		pb->m.output_ports = (OutPort **)ports;
+		pb->m.n_output_ports = out.n;
 	}
-	pb->m.output_ports = (OutPort **)pvec_finish(c, &out);
-	pb->m.n_output_ports = out.n;
 }
 
 #define P(f) offsetof(prod_build, m.f)
@@ -484,8 +478,8 @@ static void conv_outputs(cx *c, const ynode *v, void *base, const keyspec *k)
 static const keyspec flat_keys[] = {
 	IDENTITY_KEYS,
 	COMMON_SPEC_KEYS,
-	{"inputs", NULL, conv_inputs, 0, 0, NULL, 0},
-	{"outputs", NULL, conv_outputs, 0, 0, NULL, 0},
+	{"inputs", NULL, conv_ports, 0, 0, "in", 0},
+	{"outputs", NULL, conv_ports, 0, 0, "out", 0},
 	{NULL, NULL, NULL, 0, 0, NULL, 0},
 };
 
@@ -497,8 +491,8 @@ static const keyspec metadata_keys[] = {
 
 static const keyspec spec_keys[] = {
 	COMMON_SPEC_KEYS,
-	{"inputPorts", "input_ports", conv_inputs, 0, 0, NULL, 0},
-	{"outputPorts", "output_ports", conv_outputs, 0, 0, NULL, 0},
+	{"inputPorts", "input_ports", conv_ports, 0, 0, "in", 0},
+	{"outputPorts", "output_ports", conv_ports, 0, 0, "out", 0},
 	{NULL, NULL, NULL, 0, 0, NULL, 0},
 };
 
@@ -543,7 +537,7 @@ static void finish_product(cx *c, prod_build *pb)
 			c->plen = keep;
 		}
 	}
-	pvec_push(c, &c->products, p);
+	pvec_stage(c, &c->products, p);
 }
 
 static prod_build *new_product(cx *c)

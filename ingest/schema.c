@@ -53,7 +53,7 @@ static named_type *find_named(avro *A, const char *name, const char *ns)
 {
 	const char *qualified = NULL;
 	if (!strchr(name, '.') && ns && *ns)
-		qualified = cx_printf(A->c, "%s.%s", ns, name);
+		qualified = tmp_printf(A->c, "%s.%s", ns, name);
 	named_type *short_match = NULL;
 	size_t short_count = 0;
 	for (size_t i = 0; i < A->named.n; i++) {
@@ -87,10 +87,10 @@ static named_type *define(avro *A, const ynode *def, const char *kind, const cha
 	if (dot) {
 		full = name;
 		short_name = dot + 1;
-		inner_ns = cx_printf(c, "%.*s", (int)(dot - name), name);
+		inner_ns = tmp_printf(c, "%.*s", (int)(dot - name), name);
 	} else {
 		inner_ns = own_ns ? own_ns : ns;
-		full = inner_ns && *inner_ns ? cx_printf(c, "%s.%s", inner_ns, name) : name;
+		full = inner_ns && *inner_ns ? tmp_printf(c, "%s.%s", inner_ns, name) : name;
 	}
 	if (!full || !inner_ns)
 		inner_ns = "";
@@ -102,7 +102,7 @@ static named_type *define(avro *A, const ynode *def, const char *kind, const cha
 			return t;
 		}
 	}
-	named_type *t = cx_alloc(c, sizeof *t);
+	named_type *t = tmp_alloc(c, sizeof *t);
 	if (!t || !full)
 		return NULL;
 	t->fullname = full;
@@ -372,7 +372,7 @@ static const keyspec field_keys[] = {
 	{"name", NULL, conv_capture, offsetof(field_build, name), 0, NULL, K_REQUIRED},
 	{"type", NULL, conv_capture, offsetof(field_build, type), 0, NULL, 0},
 	{"nullable", NULL, conv_capture, offsetof(field_build, nullable), 0, NULL, 0},
-	{"default", NULL, conv_capture, offsetof(field_build, dflt), 0, NULL, 0},
+	{"default", NULL, conv_capture, offsetof(field_build, dflt), 0, NULL, K_NULL_OK},
 	{"doc", "description", conv_capture, offsetof(field_build, doc), 0, NULL, 0},
 	{NULL, NULL, NULL, 0, 0, NULL, 0},
 };
@@ -381,22 +381,33 @@ static const keyspec field_keys[] = {
 static const keyspec short_keys[] = {
 	{"type", NULL, conv_capture, offsetof(field_build, type), 0, NULL, 0},
 	{"nullable", NULL, conv_capture, offsetof(field_build, nullable), 0, NULL, 0},
-	{"default", NULL, conv_capture, offsetof(field_build, dflt), 0, NULL, 0},
+	{"default", NULL, conv_capture, offsetof(field_build, dflt), 0, NULL, K_NULL_OK},
 	{"doc", "description", conv_capture, offsetof(field_build, doc), 0, NULL, 0},
 	{NULL, NULL, NULL, 0, 0, NULL, 0},
 };
+
+/* `- {type: int}` is a long form missing its name, not a field called "type". */
+static int is_field_attr(const char *key)
+{
+	for (const keyspec *k = field_keys; k->key; k++)
+		if (strcmp(k->key, key) == 0 || (k->alt && strcmp(k->alt, key) == 0))
+			return 1;
+	return 0;
+}
 
 static void inline_field(avro *A, const ynode *item)
 {
 	cx *c = A->c;
 	field_build fb = {0};
 	const ynode *name_at = item;
+	int short_form = 0;
 	if (item->type == Y_STR || item->type == Y_INT) {
 		fb.name = item; /* - customer_id */
-	} else if (item->type == Y_MAP && !map_get(item, "name") && item->n == 1) {
+	} else if (item->type == Y_MAP && item->n == 1 && !is_field_attr(item->items[0]->s)) {
 		/* - customer_id: string */
 		const ynode *key = item->items[0], *val = item->items[1];
 		fb.name = name_at = key;
+		short_form = 1;
 		size_t pl = path_key(c, key->s);
 		if (val->type == Y_MAP)
 			walk_map(c, val, short_keys, &fb);
@@ -428,10 +439,14 @@ static void inline_field(avro *A, const ynode *item)
 	}
 	if (fb.doc && !want_scalar(c, fb.doc, "a description"))
 		fb.doc = NULL;
+	/* The short form's name is a mapping key, which is scratch. */
+	const char *name = short_form ? str_keep(c, fb.name->s, fb.name->len) : fb.name->s;
+	if (!name)
+		return;
 	if (!fb.type)
-		leaf(A, fb.name->s, "", nullable, fb.dflt, fb.doc);
+		leaf(A, name, "", nullable, fb.dflt, fb.doc);
 	else
-		emit(A, fb.name->s, fb.type, "", nullable, fb.dflt, fb.doc, 0);
+		emit(A, name, fb.type, "", nullable, fb.dflt, fb.doc, 0);
 }
 
 void inline_fields(cx *c, const ynode *list, pvec *out)

@@ -92,6 +92,11 @@ static int is_float(const char *s)
 static void resolve_plain(ynode *n)
 {
 	const char *s = n->s;
+	/* Most scalars are names: nothing but these can start a null, bool or number. */
+	if (n->len && !strchr("~nNtTfF0123456789+-.", s[0])) {
+		n->type = Y_STR;
+		return;
+	}
 	if (n->len == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
 	    strcmp(s, "NULL") == 0)
 		n->type = Y_NULL;
@@ -244,8 +249,8 @@ int tree_map_finish(cx *c, ynode *m, ynode **items, size_t npairs)
 	size_t nkeep = 0;
 	for (size_t i = 0; i < nrefs; i++)
 		nkeep += !drop[refs[i].idx];
-	m->n = nkeep + nkeep_merge;
-	m->items = cx_alloc(c, (m->n ? 2 * m->n : 1) * sizeof *m->items);
+	m->n = (uint32_t)(nkeep + nkeep_merge);
+	m->items = tmp_alloc(c, (m->n ? 2 * m->n : 1) * sizeof *m->items);
 	if (!m->items) {
 		free(drop);
 		rc = c->fatal;
@@ -365,7 +370,6 @@ typedef struct builder {
 	size_t depth;
 	ynode *root;
 	anchor_tab anchors;
-	pvec docs;
 } builder;
 
 static int add_child(builder *b, ynode *n)
@@ -394,14 +398,12 @@ static int add_child(builder *b, ynode *n)
 
 static ynode *new_node(cx *c, ytype t, const yaml_mark_t *m)
 {
-	ynode *n = cx_alloc(c, sizeof *n);
+	ynode *n = node_alloc(c);
 	if (!n)
 		return NULL;
-	memset(n, 0, sizeof *n);
-	n->type = t;
-	n->line = (unsigned)m->line + 1;
-	n->col = (unsigned)m->column + 1;
-	n->s = "";
+	n->type = (unsigned char)t;
+	n->line = (uint32_t)m->line + 1;
+	n->col = (uint32_t)m->column + 1;
 	return n;
 }
 
@@ -417,13 +419,24 @@ static int on_scalar(builder *b, const yaml_event_t *e)
 		diag(c, ING_ERROR, n, "a NUL character inside a string is not supported");
 		return -1;
 	}
-	char *s = cx_alloc(c, len + 1);
+	/* Keys are only looked at; values may end up in messages, so they go to
+	 * the caller's arena. An anchored key might be aliased as a value. */
+	frame *top = b->depth ? &b->stack[b->depth - 1] : NULL;
+	int is_key = top && top->node->type == Y_MAP && top->n % 2 == 0 && !e->data.scalar.anchor;
+	char *s;
+	if (is_key) {
+		s = tmp_alloc(c, len + 1);
+		if (s) {
+			memcpy(s, v, len);
+			s[len] = '\0';
+		}
+	} else {
+		s = str_keep(c, v, len);
+	}
 	if (!s)
 		return c->fatal;
-	memcpy(s, v, len);
-	s[len] = '\0';
 	n->s = s;
-	n->len = len;
+	n->len = (uint32_t)len;
 	const char *tag = (const char *)e->data.scalar.tag;
 	if (tag && strcmp(tag, TAG_PREFIX "str") == 0) {
 		n->quoted = 1;
@@ -468,8 +481,8 @@ static int on_end(builder *b)
 	if (n->type == Y_MAP) {
 		rc = tree_map_finish(c, n, f->items, f->n / 2);
 	} else {
-		n->n = f->n;
-		n->items = cx_alloc(c, (f->n ? f->n : 1) * sizeof *n->items);
+		n->n = (uint32_t)f->n;
+		n->items = tmp_alloc(c, (f->n ? f->n : 1) * sizeof *n->items);
 		if (!n->items)
 			rc = c->fatal;
 		else if (f->n)
@@ -561,7 +574,7 @@ static int report_parser_error(cx *c, const yaml_parser_t *p, const char *data, 
 	return -1;
 }
 
-int tree_parse_yaml(cx *c, ydocs *out, const char *data, size_t len)
+int tree_parse_yaml(cx *c, const char *data, size_t len, doc_fn fn, void *arg)
 {
 	builder b;
 	memset(&b, 0, sizeof b);
@@ -589,7 +602,10 @@ int tree_parse_yaml(cx *c, ydocs *out, const char *data, size_t len)
 			anchors_clear(&b.anchors);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
-			rc = pvec_push(c, &b.docs, b.root);
+			fn(c, b.root, arg);
+			b.root = NULL;
+			anchors_clear(&b.anchors);
+			cx_clear_tmp(c);
 			break;
 		case YAML_SCALAR_EVENT: rc = on_scalar(&b, &e); break;
 		case YAML_SEQUENCE_START_EVENT: rc = on_start(&b, &e, Y_SEQ); break;
@@ -612,8 +628,6 @@ int tree_parse_yaml(cx *c, ydocs *out, const char *data, size_t len)
 	}
 	free(b.stack);
 	anchors_clear(&b.anchors);
-	out->docs = (ynode **)pvec_finish(c, &b.docs);
-	out->n = b.docs.n;
 	if (rc < -1 && !c->fatal)
 		c->fatal = rc; /* an allocation failed outside the arena */
 	return c->fatal ? c->fatal : rc;

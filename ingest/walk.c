@@ -30,6 +30,55 @@ void *cx_alloc(cx *c, size_t size)
 	return p;
 }
 
+void *tmp_alloc(cx *c, size_t size)
+{
+	void *p = trib_arena_alloc(&c->tmp, size);
+	if (!p)
+		cx_fail(c);
+	return p;
+}
+
+#define SLAB_NODES 256
+#define SPOOL_CHUNK 4096
+
+ynode *node_alloc(cx *c)
+{
+	if (!c->slab_left) {
+		c->slab = tmp_alloc(c, SLAB_NODES * sizeof *c->slab);
+		if (!c->slab)
+			return NULL;
+		c->slab_left = SLAB_NODES;
+	}
+	c->slab_left--;
+	ynode *n = c->slab++;
+	memset(n, 0, sizeof *n);
+	n->s = "";
+	return n;
+}
+
+char *str_keep(cx *c, const char *s, size_t len)
+{
+	char *p;
+	if (len >= SPOOL_CHUNK / 4) {
+		p = cx_alloc(c, len + 1);
+	} else {
+		if (c->spool_left < len + 1) {
+			c->spool = cx_alloc(c, SPOOL_CHUNK);
+			c->spool_left = c->spool ? SPOOL_CHUNK : 0;
+		}
+		p = c->spool;
+		if (p) {
+			c->spool += len + 1;
+			c->spool_left -= len + 1;
+		}
+	}
+	if (!p)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
 char *cx_strdup(cx *c, const char *s)
 {
 	char *p = trib_arena_strdup(c->a, s);
@@ -38,30 +87,44 @@ char *cx_strdup(cx *c, const char *s)
 	return p;
 }
 
+static char *arena_vprintf(cx *c, trib_arena *a, const char *fmt, va_list ap)
+{
+	va_list cp;
+	va_copy(cp, ap);
+	int n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	char *p = n < 0 ? NULL : trib_arena_alloc(a, (size_t)n + 1);
+	if (!p) {
+		cx_fail(c);
+		return NULL;
+	}
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
 char *cx_printf(cx *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		cx_fail(c);
-		return NULL;
-	}
-	char *p = cx_alloc(c, (size_t)n + 1);
-	if (!p)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	char *p = arena_vprintf(c, c->a, fmt, ap);
 	va_end(ap);
 	return p;
 }
 
-int pvec_push(cx *c, pvec *v, void *p)
+char *tmp_printf(cx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = arena_vprintf(c, &c->tmp, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+static int pvec_grow(cx *c, trib_arena *a, pvec *v, void *p)
 {
 	if (v->n == v->cap) {
 		size_t ncap = v->cap ? v->cap * 2 : 8;
-		void **nv = trib_arena_realloc(c->a, v->v, v->cap * sizeof *nv, ncap * sizeof *nv);
+		void **nv = trib_arena_realloc(a, v->v, v->cap * sizeof *nv, ncap * sizeof *nv);
 		if (!nv) {
 			cx_fail(c);
 			return c->fatal;
@@ -71,6 +134,23 @@ int pvec_push(cx *c, pvec *v, void *p)
 	}
 	v->v[v->n++] = p;
 	return 0;
+}
+
+int pvec_push(cx *c, pvec *v, void *p)
+{
+	return pvec_grow(c, &c->tmp, v, p);
+}
+
+int pvec_stage(cx *c, pvec *v, void *p)
+{
+	return pvec_grow(c, c->a, v, p);
+}
+
+void cx_clear_tmp(cx *c)
+{
+	trib_arena_clear(&c->tmp);
+	c->slab = NULL;
+	c->slab_left = 0;
 }
 
 void **pvec_finish(cx *c, const pvec *v)
@@ -107,29 +187,33 @@ int cx_visit(cx *c, const ynode *n)
 
 /* ------------------------------------------------------------------ paths */
 
-static size_t path_append(cx *c, const char *fmt, const char *s, size_t i)
+/* Append text to the path; a path longer than the buffer is cut (it is a hint, not an address). */
+static size_t path_put(cx *c, const char *a, size_t na, const char *b, size_t nb)
 {
-	size_t old = c->plen;
-	int n;
-	if (s)
-		n = snprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, s);
-	else
-		n = snprintf(c->path + c->plen, sizeof c->path - c->plen, fmt, i);
-	if (n < 0 || (size_t)n >= sizeof c->path - c->plen)
-		c->plen = sizeof c->path - 1; /* cut: the path is a hint, not an address */
-	else
-		c->plen += (size_t)n;
+	size_t old = c->plen, room = sizeof c->path - 1 - c->plen;
+	if (na > room)
+		na = room;
+	memcpy(c->path + c->plen, a, na);
+	c->plen += na;
+	room -= na;
+	if (nb > room)
+		nb = room;
+	memcpy(c->path + c->plen, b, nb);
+	c->plen += nb;
+	c->path[c->plen] = '\0';
 	return old;
 }
 
 size_t path_key(cx *c, const char *key)
 {
-	return path_append(c, c->plen ? ".%s" : "%s", key, 0);
+	return path_put(c, ".", c->plen ? 1 : 0, key, strlen(key));
 }
 
 size_t path_index(cx *c, size_t i)
 {
-	return path_append(c, "[%zu]", NULL, i);
+	char num[24];
+	int n = snprintf(num, sizeof num, "[%zu]", i);
+	return path_put(c, num, (size_t)n, "", 0);
 }
 
 void path_pop(cx *c, size_t len)
@@ -303,7 +387,7 @@ int walk_map(cx *c, const ynode *v, const keyspec *keys, void *base)
 			diag(c, ING_ERROR, key, "'%s' repeats '%s' (line %u)", key->s, seen[idx]->s, seen[idx]->line);
 		} else {
 			seen[idx] = key;
-			if (val->type != Y_NULL)
+			if (val->type != Y_NULL || (k->flags & K_NULL_OK))
 				k->fn(c, val, base, k);
 			else if (k->flags & K_REQUIRED)
 				diag(c, ING_ERROR, val, "'%s' needs a value", key->s);

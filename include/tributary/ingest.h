@@ -118,7 +118,12 @@
  * (ing_opts.max_file_size, default 16 MiB), nesting depth (max_depth, default 64),
  * 4 Mi YAML nodes, 100 stored errors (then the file is abandoned), 10000
  * flattened fields per port. Anchors, aliases and `<<` merge keys are supported;
- * their expansion is bounded.
+ * their expansion is bounded (1 Mi conversion steps beyond the node count).
+ *
+ * Memory: the caller's arena receives messages, the strings they point to and
+ * diagnostics (about 3 times the YAML size for typical specs); each document's
+ * tree lives in scratch memory freed as soon as the document is converted.
+ * Functions are reentrant: no global state besides trib_error's thread-local slot.
  */
 #ifndef TRIBUTARY_INGEST_H
 #define TRIBUTARY_INGEST_H
@@ -156,7 +161,7 @@ enum {
 /** Options of a parse; NULL means all defaults. */
 typedef struct ing_opts {
 	unsigned version;     /**< ING_OPTS_VERSION */
-	size_t max_file_size; /**< bytes per file (YAML or schema); 0 = ING_DEFAULT_MAX_FILE_SIZE */
+	size_t max_file_size; /**< bytes per file (YAML or schema); 0 = ING_DEFAULT_MAX_FILE_SIZE; at most 1 GiB */
 	unsigned max_depth;   /**< nesting of collections; 0 = ING_DEFAULT_MAX_DEPTH */
 	unsigned flags;       /**< ING_STRICT */
 	const char *base_dir; /**< where relative schema paths resolve; NULL = the YAML file's directory */
