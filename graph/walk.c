@@ -10,12 +10,31 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * id -> position. Small walks use an open-addressing hash, which is also the
+ * index graph_walk_find reads. Once a walk has visited enough nodes that a
+ * bitmap over every id costs little next to it, membership switches to the
+ * bitmap (one cache-friendly load instead of a probe into a table that no
+ * longer fits in cache) and the hash stops growing; the id -> position array
+ * is then built only if graph_walk_find is called.
+ */
 typedef struct walk_index {
-	uint64_t *keys;  /* 0 = empty slot (ids start at 1) */
-	uint32_t *pos;   /* position in visits */
-	size_t mask;     /* capacity - 1, capacity a power of two */
+	uint64_t *keys;   /* hash: 0 = empty slot (ids start at 1) */
+	uint32_t *pos;    /* hash: position in visits */
+	size_t mask;      /* hash: capacity - 1, capacity a power of two */
 	size_t count;
+	int dense;        /* the walk switched to the bitmap: the hash is partial */
+	uint64_t nbits;   /* dense: ids are below this */
+	uint64_t *bits;   /* dense, during the walk: visited bitmap */
+	uint32_t *dpos;   /* dense, built on first find: position of id (checked against visits) */
+	trib_arena *a;    /* where dpos is built */
+	const graph_visit *visits;
+	size_t nvisits;
 } walk_index;
+
+#define DENSE_MIN_VISITS 2048
+/* Switch when the bitmap is at most this many bytes per node visited so far. */
+#define DENSE_BYTES_PER_VISIT 32
 
 static inline size_t slot_of(uint64_t id, size_t mask)
 {
@@ -83,11 +102,34 @@ static inline int index_has(const walk_index *ix, uint64_t id)
 	}
 }
 
+static long linear_find(const graph_walk_result *w, uint64_t id)
+{
+	for (size_t i = 0; i < w->count; i++)
+		if (w->visits[i].id == id)
+			return (long)i;
+	return -1;
+}
+
 long graph_walk_find(const graph_walk_result *w, uint64_t id)
 {
-	const walk_index *ix = w->index;
+	walk_index *ix = w->index;
 	if (!ix || id == 0)
 		return -1;
+	if (ix->dense) {
+		if (!ix->dpos) {
+			/* An arena this small to fail is unusual; stay correct, if slow. */
+			uint32_t *d = trib_arena_calloc(ix->a, (size_t)ix->nbits, sizeof *d);
+			if (!d)
+				return linear_find(w, id);
+			for (size_t i = 0; i < ix->nvisits; i++)
+				d[ix->visits[i].id] = (uint32_t)i;
+			ix->dpos = d;
+		}
+		if (id >= ix->nbits)
+			return -1;
+		uint32_t p = ix->dpos[id];
+		return p < w->count && w->visits[p].id == id ? (long)p : -1;
+	}
 	size_t s = slot_of(id, ix->mask);
 	for (;;) {
 		uint64_t k = ix->keys[s];
@@ -108,13 +150,47 @@ static int64_t mono_ms(void)
 
 typedef struct walk {
 	graph_walk_result *r;
+	graph_txn *t;
 	trib_arena *a;
 	walk_index *ix;
+	uint64_t nbits;  /* ids below the store's counter; 0 = not read yet; UINT64_MAX = stay with the hash */
 	size_t cap;
 	size_t max_nodes;
 	uint32_t mask;
 	int stop;
 } walk;
+
+/* Switch membership to a bitmap when it has become cheap relative to the walk. */
+static int maybe_dense(walk *w)
+{
+	graph_walk_result *r = w->r;
+	walk_index *ix = w->ix;
+	if (w->nbits == 0) {
+		graph_txn tmp = *w->t;
+		tmp.meta_loaded = 0;
+		int rc = gstore_meta_load(&tmp);
+		if (rc)
+			return rc;
+		uint64_t next = w->t->meta_loaded ? w->t->next_id : tmp.next_id;
+		w->nbits = next >= UINT32_MAX ? UINT64_MAX : (next + 63) & ~(uint64_t)63;
+	}
+	if (w->nbits == UINT64_MAX || w->nbits / 8 > (uint64_t)r->count * DENSE_BYTES_PER_VISIT)
+		return 0;
+	for (size_t i = 0; i < r->count; i++)
+		if (r->visits[i].id >= w->nbits) {
+			w->nbits = UINT64_MAX; /* ids beyond the counter: odd store, stay with the hash */
+			return 0;
+		}
+	if (!(ix->bits = trib_arena_calloc(w->a, (size_t)(w->nbits / 64), sizeof *ix->bits)))
+		return trib_error_last_code();
+	ix->dense = 1;
+	ix->nbits = w->nbits;
+	for (size_t i = 0; i < r->count; i++) {
+		uint64_t id = r->visits[i].id;
+		ix->bits[id >> 6] |= UINT64_C(1) << (id & 63);
+	}
+	return 0;
+}
 
 /* Visit every neighbour in one page of packed adjacency values. */
 static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from, uint8_t dir)
@@ -126,8 +202,18 @@ static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from
 		if (!(w->mask & (1u << kind)))
 			continue;
 		uint64_t id = GSTORE_ADJ_ID(e);
-		if (index_has(w->ix, id))
+		walk_index *ix = w->ix;
+		if (ix->bits) {
+			/* Ids at or past nbits were created after the counter was read
+			 * in this snapshot: impossible, so treat them as corrupt. */
+			if (id >= ix->nbits)
+				return trib_error_set(TRIB_ECORRUPT, "walk: edge to node %llu beyond the id counter",
+						      (unsigned long long)id);
+			if ((ix->bits[id >> 6] >> (id & 63)) & 1)
+				continue;
+		} else if (index_has(ix, id)) {
 			continue;
+		}
 		if (w->max_nodes && r->count >= w->max_nodes) {
 			r->truncated = 1; /* a reachable node does not fit: say so */
 			w->stop = 1;
@@ -145,12 +231,16 @@ static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from
 			w->cap = ncap;
 			from = &nv[from_pos];
 		}
-		if ((w->ix->count + 1) * 2 > w->ix->mask + 1) {
-			int rc = index_grow(w->ix, w->a);
-			if (rc)
-				return rc;
+		if (ix->bits) {
+			ix->bits[id >> 6] |= UINT64_C(1) << (id & 63);
+		} else {
+			if ((ix->count + 1) * 2 > ix->mask + 1) {
+				int rc = index_grow(ix, w->a);
+				if (rc)
+					return rc;
+			}
+			index_insert(ix, id, (uint32_t)r->count);
 		}
-		index_insert(w->ix, id, (uint32_t)r->count);
 		graph_visit *v = &r->visits[r->count++];
 		v->id = id;
 		v->pred = from->id;
@@ -199,7 +289,7 @@ int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t sta
 		return gstore_mdb_err(rc, "walk: reading the start node");
 
 	walk_index *ix = trib_arena_calloc(a, 1, sizeof *ix);
-	walk w = {.r = out, .a = a, .ix = ix, .cap = 256, .max_nodes = o.max_nodes,
+	walk w = {.r = out, .t = t, .a = a, .ix = ix, .cap = 256, .max_nodes = o.max_nodes,
 		  .mask = o.edge_mask == GRAPH_EDGES_ALL ? UINT32_MAX : o.edge_mask};
 	if (w.max_nodes && w.max_nodes < w.cap)
 		w.cap = w.max_nodes;
@@ -226,6 +316,9 @@ int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t sta
 			out->truncated = 1;
 			break;
 		}
+		if (!ix->bits && w.nbits != UINT64_MAX && out->count >= DENSE_MIN_VISITS && (head & 1023) == 0 &&
+		    (rc = maybe_dense(&w)))
+			break;
 		if (down && (rc = expand(&w, down, head, GRAPH_DOWN)))
 			break;
 		if (up && !w.stop && (rc = expand(&w, up, head, GRAPH_UP)))
@@ -235,6 +328,10 @@ int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t sta
 		mdb_cursor_close(down);
 	if (up)
 		mdb_cursor_close(up);
+	ix->bits = NULL; /* working memory only; left in the arena */
+	ix->a = a;
+	ix->visits = out->visits;
+	ix->nvisits = out->count;
 	return rc;
 }
 

@@ -129,6 +129,47 @@ START_TEST(arena_serves_protobuf_unpack)
 }
 END_TEST
 
+START_TEST(arena_grows_the_latest_block_in_place)
+{
+	char *x = trib_arena_alloc(&a, 32);
+	memcpy(x, "keep", 5);
+	char *y = trib_arena_realloc(&a, x, 32, 64);
+	ck_assert_ptr_eq(y, x);
+	ck_assert_str_eq(y, "keep");
+	char *z = trib_arena_alloc(&a, 16);
+	ck_assert_ptr_eq(z, x + 64); /* the grown block really owns 64 bytes */
+	/* not the latest any more: copied */
+	char *w = trib_arena_realloc(&a, x, 64, 96);
+	ck_assert_ptr_ne(w, x);
+	ck_assert_str_eq(w, "keep");
+	/* a large block (its own chunk) grows in place while its chunk has room */
+	char *big = trib_arena_alloc(&a, 5000);
+	big[4999] = 'e';
+	char *big2 = trib_arena_realloc(&a, big, 5000, 6000);
+	ck_assert_ptr_eq(big2, big);
+	ck_assert_int_eq(big2[4999], 'e');
+}
+END_TEST
+
+START_TEST(arena_clear_keeps_large_chunks_for_reuse_within_retain)
+{
+	ck_assert_uint_eq(a.retain, 256 * 64);
+	ck_assert_ptr_nonnull(trib_arena_alloc(&a, 16)); /* the current chunk */
+	char *big = trib_arena_alloc(&a, 8000);
+	ck_assert_ptr_nonnull(big);
+	trib_arena_clear(&a);
+	ck_assert_uint_ge(a.spare_bytes, 8000);
+	char *again = trib_arena_alloc(&a, 8000);
+	ck_assert_ptr_eq(again, big); /* the same memory, already touched */
+	ck_assert_uint_eq(a.spare_bytes, 0);
+	/* beyond retain: freed, not kept */
+	a.retain = 0;
+	trib_arena_clear(&a);
+	ck_assert_uint_eq(a.spare_bytes, 0);
+	ck_assert_ptr_null(a.spare);
+}
+END_TEST
+
 Suite *arena_suite(void)
 {
 	Suite *s = suite_create("arena");
@@ -140,6 +181,8 @@ Suite *arena_suite(void)
 	tcase_add_test(tc, arena_realloc_copies_and_strings_copy);
 	tcase_add_test(tc, arena_clear_reuses_memory_and_limit_applies);
 	tcase_add_test(tc, arena_serves_protobuf_unpack);
+	tcase_add_test(tc, arena_grows_the_latest_block_in_place);
+	tcase_add_test(tc, arena_clear_keeps_large_chunks_for_reuse_within_retain);
 	suite_add_tcase(s, tc);
 	return s;
 }

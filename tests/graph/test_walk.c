@@ -55,6 +55,21 @@ static int depth_of(const graph_walk_result *w, int i)
 	return p < 0 ? -1 : (int)w->visits[p].depth;
 }
 
+/* Every visit is findable at its own position and its predecessor sits
+ * earlier, one hop shallower (this holds in the hash and the dense index). */
+static void assert_consistent(const graph_walk_result *w)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		ck_assert_int_eq(graph_walk_find(w, w->visits[i].id), (long)i);
+		if (i == 0)
+			continue;
+		long p = graph_walk_find(w, w->visits[i].pred);
+		ck_assert_int_ge(p, 0);
+		ck_assert_int_lt(p, (long)i);
+		ck_assert_uint_eq(w->visits[p].depth + 1, w->visits[i].depth);
+	}
+}
+
 START_TEST(walk_stops_on_cycle)
 {
 	nodes(4);
@@ -224,6 +239,22 @@ START_TEST(walk_large_fanout_and_chain)
 	ck_assert_uint_eq(w.count, 1 + 2 * N);
 	for (int i = 0; i < N; i++)
 		ck_assert_int_ge(graph_walk_find(&w, kids[i]), 1);
+	assert_consistent(&w); /* large enough for the dense index */
+	uint64_t *path;
+	size_t len;
+	ck_assert_int_eq(graph_walk_path(&path, &len, &w, &fx_arena, w.count - 1), 0);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_uint_eq(path[0], hub);
+	/* the same walk cut short stays in the hash index and agrees */
+	graph_walk_result small;
+	graph_walk_opts so = GRAPH_WALK_OPTS_INIT;
+	so.max_nodes = 100;
+	ck_assert_int_eq(graph_walk(&small, t, &fx_arena, hub, &so), 0);
+	ck_assert_uint_eq(small.count, 100);
+	ck_assert_int_eq(small.truncated, 1);
+	assert_consistent(&small);
+	for (size_t i = 0; i < small.count; i++)
+		ck_assert_uint_eq(small.visits[i].id, w.visits[i].id);
 	graph_walk_opts o = GRAPH_WALK_OPTS_INIT;
 	o.max_depth = 1;
 	ck_assert_int_eq(graph_walk(&w, t, &fx_arena, hub, &o), 0);
