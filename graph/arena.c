@@ -31,24 +31,33 @@ static void pb_free(void *ctx, void *p)
 	(void)p;
 }
 
+#define RETAIN_CHUNKS 64u
+
 void trib_arena_init(trib_arena *a, size_t chunk_size)
 {
 	memset(a, 0, sizeof *a);
 	a->chunk_size = chunk_size ? chunk_size : DEFAULT_CHUNK;
+	a->retain = a->chunk_size <= SIZE_MAX / RETAIN_CHUNKS ? a->chunk_size * RETAIN_CHUNKS : SIZE_MAX;
 	a->pb.alloc = pb_alloc;
 	a->pb.free = pb_free;
 	a->pb.allocator_data = a;
 }
 
-void trib_arena_dispose(trib_arena *a)
+static void free_list(trib_arena_chunk *c)
 {
-	trib_arena_chunk *c = a->head;
 	while (c) {
 		trib_arena_chunk *next = c->next;
 		free(c);
 		c = next;
 	}
-	a->head = NULL;
+}
+
+void trib_arena_dispose(trib_arena *a)
+{
+	free_list(a->head);
+	free_list(a->spare);
+	a->head = a->spare = NULL;
+	a->spare_bytes = 0;
 	a->used = 0;
 }
 
@@ -57,16 +66,40 @@ void trib_arena_clear(trib_arena *a)
 	trib_arena_chunk *keep = a->head;
 	if (!keep)
 		return;
-	/* Keep the newest (largest ordinary) chunk; free the rest. */
+	/* Keep the newest (largest ordinary) chunk in place; the others become
+	 * spares while they fit in `retain`, so the next similar call reuses
+	 * memory it has already touched instead of faulting in fresh pages. */
 	trib_arena_chunk *c = keep->next;
 	while (c) {
 		trib_arena_chunk *next = c->next;
-		free(c);
+		if (a->spare_bytes + c->size <= a->retain && a->spare_bytes + c->size >= a->spare_bytes) {
+			c->next = a->spare;
+			a->spare = c;
+			a->spare_bytes += c->size;
+		} else {
+			free(c);
+		}
 		c = next;
 	}
 	keep->next = NULL;
 	keep->off = 0;
 	a->used = 0;
+}
+
+/* The smallest spare chunk of at least `size` bytes, unlinked; NULL if none. */
+static trib_arena_chunk *take_spare(trib_arena *a, size_t size)
+{
+	trib_arena_chunk **best = NULL;
+	for (trib_arena_chunk **p = &a->spare; *p; p = &(*p)->next)
+		if ((*p)->size >= size && (!best || (*p)->size < (*best)->size))
+			best = p;
+	if (!best)
+		return NULL;
+	trib_arena_chunk *c = *best;
+	*best = c->next;
+	a->spare_bytes -= c->size;
+	c->off = 0;
+	return c;
 }
 
 void *trib_arena_alloc(trib_arena *a, size_t size)
@@ -91,13 +124,16 @@ void *trib_arena_alloc(trib_arena *a, size_t size)
 			trib_error_set(TRIB_ELIMIT, "arena: allocation of %zu bytes overflows", size);
 			return NULL;
 		}
-		trib_arena_chunk *n = malloc(sizeof *n + sz);
+		trib_arena_chunk *n = take_spare(a, need > a->chunk_size ? need : sz);
 		if (!n) {
-			trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
-			return NULL;
+			n = malloc(sizeof *n + sz);
+			if (!n) {
+				trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
+				return NULL;
+			}
+			n->size = sz;
+			n->off = 0;
 		}
-		n->size = sz;
-		n->off = 0;
 		if (c && need > a->chunk_size) {
 			/* An oversized block goes behind the current chunk so the
 			 * current chunk's free space stays usable. */
@@ -134,6 +170,24 @@ void *trib_arena_realloc(trib_arena *a, void *old, size_t old_size, size_t new_s
 {
 	if (new_size <= old_size)
 		return old;
+	size_t oldr = (old_size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
+	size_t newr = (new_size + (ALIGN - 1)) & ~(size_t)(ALIGN - 1);
+	if (old && oldr >= old_size && newr >= new_size) {
+		/* Grow in place when old is the latest allocation of its chunk: the
+		 * current chunk, or an oversized one just behind it. */
+		trib_arena_chunk *c = a->head;
+		for (int i = 0; c && i < 2; c = c->next, i++) {
+			uintptr_t o = (uintptr_t)old, lo = (uintptr_t)c->data, end = lo + c->off;
+			if (o < lo || o > end || end - o != oldr)
+				continue;
+			size_t start = (size_t)(o - lo);
+			if (c->size - start < newr || (a->limit && a->used + (newr - oldr) > a->limit))
+				break;
+			c->off = start + newr;
+			a->used += newr - oldr;
+			return old;
+		}
+	}
 	void *p = trib_arena_alloc(a, new_size);
 	if (p && old)
 		memcpy(p, old, old_size);

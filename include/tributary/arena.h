@@ -20,15 +20,23 @@ typedef struct trib_arena {
 	size_t used;            /* bytes handed out since the last clear */
 	size_t limit;           /* 0 = unlimited; else allocation fails beyond it */
 	ProtobufCAllocator pb;  /* allocator view for protobuf-c (free is a no-op) */
+	trib_arena_chunk *spare;/* chunks kept by trib_arena_clear for reuse */
+	size_t spare_bytes;     /* their total size */
+	size_t retain;          /* most bytes of spare chunks kept; set by init, may be changed */
 } trib_arena;
 
-/** Prepare an arena whose first chunk is `chunk_size` bytes (0 = 16 KiB). */
+/**
+ * Prepare an arena whose first chunk is `chunk_size` bytes (0 = 16 KiB).
+ * trib_arena_clear keeps up to 64 x chunk_size of further chunks for reuse
+ * (field `retain`), so an arena reused for similar calls stops touching fresh
+ * memory.
+ */
 void trib_arena_init(trib_arena *a, size_t chunk_size);
 
 /** Free every chunk. The arena may be initialised again. */
 void trib_arena_dispose(trib_arena *a);
 
-/** Release everything allocated, keeping one chunk for reuse. */
+/** Release everything allocated, keeping the current chunk and up to `retain` bytes of others for reuse. */
 void trib_arena_clear(trib_arena *a);
 
 /** 16-byte aligned memory owned by the arena, or NULL (TRIB_ENOMEM / TRIB_ELIMIT set). */
@@ -37,7 +45,12 @@ void *trib_arena_alloc(trib_arena *a, size_t size);
 /** Zeroed array of n elements of `size` bytes; NULL on overflow or exhaustion. */
 void *trib_arena_calloc(trib_arena *a, size_t n, size_t size);
 
-/** Grow an array allocated in this arena (old contents copied); NULL on failure. */
+/**
+ * Grow an array allocated in this arena; NULL on failure. When old is the
+ * latest allocation of its chunk and the chunk has room, it grows in place;
+ * otherwise the contents are copied. old_size must be the size old was
+ * allocated (or last grown) with.
+ */
 void *trib_arena_realloc(trib_arena *a, void *old, size_t old_size, size_t new_size);
 
 /** Copy of a NUL-terminated string in the arena. */
