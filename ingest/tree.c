@@ -562,10 +562,13 @@ static int report_parser_error(cx *c, const yaml_parser_t *p, const char *data, 
 	col = (unsigned)p->problem_mark.column + 1;
 	size_t off = offset_of(data, len, line, col);
 	const char *hint = "";
-	if (off < len && data[off] == '\t')
+	if (off < len && data[off] == '\t') {
 		hint = "; a tab cannot indent YAML, use spaces";
-	else if (off >= len)
+	} else if (off >= len) {
 		hint = "; the file ends too early (truncated?)";
+		/* libyaml adds a line break at the end of the stream: point at the real end. */
+		position_of(data, len, len, &line, &col);
+	}
 	if (p->context)
 		diag_at(c, ING_ERROR, line, col, "%s (%s at line %u, column %u)%s", p->problem ? p->problem : "syntax error",
 			p->context, (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1, hint);

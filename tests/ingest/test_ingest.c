@@ -198,6 +198,40 @@ START_TEST(mesh_parses_clean)
 }
 END_TEST
 
+/* A message is valid, and survives pack / unpack / pack byte for byte. */
+static void round_trips(const ProtobufCMessage *m)
+{
+	ck_assert_msg(protobuf_c_message_check(m), "%s fails protobuf_c_message_check", m->descriptor->name);
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *a = trib_arena_alloc(&T_arena, n + 1), *b = trib_arena_alloc(&T_arena, n + 1);
+	ck_assert_uint_eq(protobuf_c_message_pack(m, a), n);
+	ProtobufCMessage *u = protobuf_c_message_unpack(m->descriptor, trib_arena_pb(&T_arena), n, a);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_uint_eq(protobuf_c_message_pack(u, b), n);
+	ck_assert_int_eq(memcmp(a, b, n), 0);
+}
+
+START_TEST(messages_pack_and_unpack_exactly)
+{
+	const char *args[] = {fx("mesh"), fx("multi.yaml"), fx("mappings.yaml"), fx("seeds")};
+	const char **files;
+	size_t n;
+	ck_assert_int_eq(ing_collect(&files, &n, &T_arena, args, 4), 0);
+	ck_assert_uint_eq(n, 15);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(ing_parse_file(&T_res, &T_arena, files[i], NULL), 0);
+	ck_assert_uint_eq(T_res.n_products, 17);
+	for (size_t i = 0; i < T_res.n_products; i++)
+		round_trips(&T_res.products[i]->base);
+	for (size_t i = 0; i < T_res.n_domains; i++)
+		round_trips(&T_res.domains[i]->base);
+	for (size_t i = 0; i < T_res.n_terms; i++)
+		round_trips(&T_res.terms[i]->base);
+	ck_assert_uint_eq(T_res.n_domains, 9);
+	ck_assert_uint_eq(T_res.n_terms, 5);
+}
+END_TEST
+
 START_TEST(collect_skips_hidden_and_other_files)
 {
 	const char *d = t_tmpdir();
@@ -377,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, diag_format_variants);
 	tcase_add_test(tc, collect_mesh_directory_sorted);
 	tcase_add_test(tc, mesh_parses_clean);
+	tcase_add_test(tc, messages_pack_and_unpack_exactly);
 	tcase_add_test(tc, collect_skips_hidden_and_other_files);
 	tcase_add_test(tc, collect_missing_path);
 	tcase_add_test(tc, oversized_buffer_is_refused);

@@ -250,11 +250,91 @@ START_TEST(syntax_error_in_a_later_document_drops_the_file)
 }
 END_TEST
 
+/* Parse data as "m.yaml"; the outcome must be clean success or positioned errors. */
+static void parse_is_sane(const char *data, size_t len)
+{
+	trib_arena a;
+	ing_result r;
+	trib_arena_init(&a, 0);
+	ing_result_init(&r);
+	ing_opts o = ING_OPTS_INIT;
+	o.base_dir = fx("seeds");
+	int rc = ing_parse_buffer(&r, &a, "m.yaml", data, len, &o);
+	unsigned lines = 1;
+	for (size_t i = 0; i < len; i++)
+		lines += data[i] == '\n';
+	if (rc == 0) {
+		ck_assert_uint_eq(r.n_errors, 0);
+	} else {
+		ck_assert_int_eq(rc, TRIB_EINVALID);
+		ck_assert_uint_gt(r.n_errors, 0);
+		ck_assert_uint_eq(r.n_products + r.n_domains + r.n_terms, 0);
+	}
+	for (size_t i = 0; i < r.n_diags; i++) {
+		/* Positions are in the YAML (schema files are fixtures, never mutated). */
+		if (strcmp(r.diags[i].file, "m.yaml") == 0)
+			ck_assert_uint_le(r.diags[i].line, lines);
+		ck_assert_ptr_nonnull(r.diags[i].message);
+	}
+	trib_arena_dispose(&a);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	char *buf = malloc(1 << 16);
+	*len = fread(buf, 1, (1 << 16) - 1, f);
+	fclose(f);
+	return buf;
+}
+
+START_TEST(every_truncation_is_handled)
+{
+	size_t len;
+	char *data = slurp(fx("seeds/customer-360.yaml"), &len);
+	for (size_t cut = 0; cut <= len; cut++) {
+		char *copy = malloc(cut + 1);
+		memcpy(copy, data, cut);
+		parse_is_sane(copy, cut);
+		free(copy);
+	}
+	free(data);
+}
+END_TEST
+
+START_TEST(random_mutations_are_handled)
+{
+	static const char *files[] = {"seeds/customer-360.yaml", "seeds/data-product.yaml", "seeds/domains.yaml",
+				      "mappings.yaml", "glossary.yaml", "multi.yaml", "mesh/customer/customer-360.yaml"};
+	static const char bytes[] = "\t\n :-[]{}&*<>!|#'\",?\0\xff";
+	unsigned seed = 12345;
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		size_t len;
+		char *data = slurp(fx(files[f]), &len);
+		for (int round = 0; round < 300; round++) {
+			char *copy = malloc(len + 1);
+			memcpy(copy, data, len);
+			for (int k = 0; k < 1 + round % 4; k++) {
+				seed = seed * 1103515245u + 12345u;
+				size_t at = (seed >> 8) % len;
+				seed = seed * 1103515245u + 12345u;
+				copy[at] = bytes[(seed >> 8) % (sizeof bytes - 1)];
+			}
+			parse_is_sane(copy, len);
+			free(copy);
+		}
+		free(data);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tree");
 	TCase *tc = tcase_create("tree");
 	tcase_add_checked_fixture(tc, t_setup, t_teardown);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, tab_indentation_is_an_error_at_the_tab);
 	tcase_add_test(tc, truncated_flow_list_is_an_error_at_the_end);
 	tcase_add_test(tc, truncated_quoted_string_is_an_error);
@@ -277,6 +357,8 @@ int main(void)
 	tcase_add_test(tc, null_values_are_absent_and_null_items_errors);
 	tcase_add_test(tc, explicit_str_tag_keeps_a_number_as_text);
 	tcase_add_test(tc, syntax_error_in_a_later_document_drops_the_file);
+	tcase_add_test(tc, every_truncation_is_handled);
+	tcase_add_test(tc, random_mutations_are_handled);
 	suite_add_tcase(s, tc);
 	return t_run(s);
 }
