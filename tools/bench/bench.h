@@ -150,8 +150,16 @@ typedef struct bench_server {
  */
 int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path,
 		       const char *policy);
-/* Resident set (and peak, if asked) in KiB from /proc/PID/status; -1 if unreadable. */
-long bench_server_rss_kb(const bench_server *s, long *peak_kb);
+/* Memory of the server from /proc/PID/status, in KiB (-1 where unreadable). */
+typedef struct bench_mem {
+	long rss_kb;  /* VmRSS */
+	long peak_kb; /* VmHWM */
+	long anon_kb; /* RssAnon: heap, stacks, anonymous maps */
+	long file_kb; /* RssFile: mapped files, LMDB's pages among them */
+} bench_mem;
+void bench_server_mem(bench_mem *out, const bench_server *s);
+/* One line: RSS, peak, and its split into anonymous memory and mapped files. */
+void bench_print_mem(const bench_server *s, const char *when);
 /* CPU time (user + system) a process has used, in seconds; pid 0 = this process. -1 if unreadable. */
 double bench_proc_cpu_s(int pid);
 /* SIGTERM and wait; -1 (printed) unless it exits with status 0. */

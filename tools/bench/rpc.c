@@ -158,11 +158,21 @@ double bench_proc_cpu_s(int pid)
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
-long bench_server_rss_kb(const bench_server *s, long *peak_kb)
+void bench_server_mem(bench_mem *out, const bench_server *s)
 {
-	if (peak_kb)
-		*peak_kb = status_kb(s->pid, "VmHWM");
-	return status_kb(s->pid, "VmRSS");
+	out->rss_kb = status_kb(s->pid, "VmRSS");
+	out->peak_kb = status_kb(s->pid, "VmHWM");
+	out->anon_kb = status_kb(s->pid, "RssAnon");
+	out->file_kb = status_kb(s->pid, "RssFile");
+}
+
+void bench_print_mem(const bench_server *s, const char *when)
+{
+	bench_mem m;
+	bench_server_mem(&m, s);
+	printf("  server memory %-22s RSS %.1f MB (peak %.1f MB) = heap and stacks %.1f MB + mapped files %.1f MB "
+	       "(/proc/%d/status)\n",
+	       when, m.rss_kb / 1024.0, m.peak_kb / 1024.0, m.anon_kb / 1024.0, m.file_kb / 1024.0, s->pid);
 }
 
 int bench_server_stop(bench_server *s)

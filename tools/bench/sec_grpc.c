@@ -49,12 +49,6 @@ static int check_product(const uint8_t *data, size_t len, size_t req, void *payl
 	return rc;
 }
 
-static void print_rss(const bench_server *srv, const char *when)
-{
-	long peak = -1, rss = bench_server_rss_kb(srv, &peak);
-	printf("  server RSS %-26s %7.1f MB   (peak %.1f MB; VmRSS/VmHWM of pid %d)\n", when, rss / 1024.0,
-	       peak / 1024.0, srv->pid);
-}
 
 /*
  * Register every product of g in streams of o->stream_products on a running
@@ -88,7 +82,7 @@ static uint32_t register_all(const bench_opts *o, const bench_graph *g, bench_se
 		       "target >= %.0fk/s %s\n",
 		       label, acked, bench_fmt_time(tb, sizeof(tb), reg_s), rate / 1e3, 100 * cpu_srv / reg_s,
 		       100 * cpu_me / reg_s, REGISTER_TARGET / 1e3, bench_verdict(rate >= REGISTER_TARGET));
-	print_rss(srv, "after registering");
+	bench_print_mem(srv, "after registering");
 	return acked;
 }
 
@@ -208,7 +202,7 @@ void bench_section_grpc(const bench_opts *o, const char *base)
 	}
 	printf("  GetProduct best    %.1fk calls/s   target >= %.0fk/s %s\n", best / 1e3, GET_TARGET / 1e3,
 	       bench_verdict(best >= GET_TARGET));
-	print_rss(&srv, "after the run");
+	bench_print_mem(&srv, "after the run");
 
 	for (size_t i = 0; i < GET_REQUESTS; i++)
 		bench_pack_free(reqs[i]);
