@@ -4,9 +4,10 @@
  * Ratios, not absolute times, are the verdicts: every engine runs the same
  * query on the same graph in the same process and run, so the machine's speed
  * cancels out. Each figure is the median of --runs samples after one warm-up,
- * the engines' samples taken in turn (bench_time_interleaved: a fast query is
- * repeated inside a sample so the clock's resolution does not dominate). Node counts reached must agree across
- * engines and with an in-memory reference BFS, or the run stops.
+ * the engines' samples taken in turn (bench_time_interleaved; a fast query is
+ * repeated inside a sample so the clock's resolution does not dominate).
+ * Node counts reached must agree across engines and with an in-memory
+ * reference BFS, or the run stops.
  *
  * Sections: graph (per size: generate, bulk-load, traversal table), lineage
  * (on the largest size), grpc (tributaryd as a child process).
@@ -127,8 +128,6 @@ static double load_average(void)
 	}
 	return l;
 }
-
-/* --------------------------------------------------------------- cleanup */
 
 /* ------------------------------------------------------------ one size */
 
