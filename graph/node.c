@@ -265,8 +265,8 @@ static int adj_del(graph_txn *t, MDB_dbi dbi, uint64_t key, uint64_t val, int *r
 int gstore_edge_add(graph_txn *t, uint64_t from, uint64_t to, unsigned kind, int *changed)
 {
 	int a = 0, b = 0, rc;
-	if ((rc = adj_put(t, t->s->out, from, GSTORE_ADJ(kind, to), &a)) ||
-	    (rc = adj_put(t, t->s->in, to, GSTORE_ADJ(kind, from), &b)))
+	if ((rc = adj_put(t, t->s->out, gstore_adj_key(from, kind), GSTORE_ADJ(kind, to), &a)) ||
+	    (rc = adj_put(t, t->s->in, gstore_adj_key(to, kind), GSTORE_ADJ(kind, from), &b)))
 		return rc;
 	if (changed)
 		*changed = a || b;
@@ -276,8 +276,8 @@ int gstore_edge_add(graph_txn *t, uint64_t from, uint64_t to, unsigned kind, int
 int gstore_edge_del(graph_txn *t, uint64_t from, uint64_t to, unsigned kind, int *changed)
 {
 	int a = 0, b = 0, rc;
-	if ((rc = adj_del(t, t->s->out, from, GSTORE_ADJ(kind, to), &a)) ||
-	    (rc = adj_del(t, t->s->in, to, GSTORE_ADJ(kind, from), &b)))
+	if ((rc = adj_del(t, t->s->out, gstore_adj_key(from, kind), GSTORE_ADJ(kind, to), &a)) ||
+	    (rc = adj_del(t, t->s->in, gstore_adj_key(to, kind), GSTORE_ADJ(kind, from), &b)))
 		return rc;
 	if (changed)
 		*changed = a || b;
@@ -302,20 +302,24 @@ int graph_edges(graph_edge **out, size_t *count, graph_txn *t, trib_arena *a, ui
 	*out = NULL;
 	*count = 0;
 	size_t cap = 0;
-	for (int d = GRAPH_DOWN; d <= GRAPH_UP; d <<= 1) {
-		if (!(direction & d))
+	uint32_t mask = edge_mask == GRAPH_EDGES_ALL ? UINT32_MAX : edge_mask;
+	for (int i = 0; i < 4; i++) {
+		int d = i < 2 ? GRAPH_DOWN : GRAPH_UP;
+		uint32_t class = i % 2 ? GSTORE_STRUCT_KINDS : GSTORE_LINEAGE_KINDS;
+		if (!(direction & d) || !(mask & class))
 			continue;
 		MDB_cursor *c;
 		int rc = mdb_cursor_open(t->txn, d == GRAPH_DOWN ? t->s->out : t->s->in, &c);
 		if (rc)
 			return gstore_mdb_err(rc, "opening an edge cursor");
-		MDB_val k = gstore_u64_val(&id), v;
+		uint64_t key = i % 2 ? id | GSTORE_STRUCT_KEY : id;
+		MDB_val k = gstore_u64_val(&key), v;
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET);
 		while (rc == 0) {
 			uint64_t e;
 			memcpy(&e, v.mv_data, 8);
 			unsigned kind = GSTORE_ADJ_KIND(e);
-			if (edge_mask == GRAPH_EDGES_ALL || (edge_mask & GRAPH_EDGE_BIT(kind))) {
+			if (mask & GRAPH_EDGE_BIT(kind)) {
 				if (*count == cap) {
 					size_t ncap = cap ? cap * 2 : 16;
 					graph_edge *n = trib_arena_realloc(a, *out, cap * sizeof **out, ncap * sizeof **out);

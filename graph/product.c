@@ -168,14 +168,16 @@ static void es_sort_unique(edge_set *s)
 	s->n = w;
 }
 
-/* Edges of `dir` db at node `id` whose kind is in `mask`, into s. */
+/* Edges going `down` (or up) from node `id` whose kind is in `mask`, into s.
+ * mask must lie within one class (lineage or structural): one key holds them. */
 static int collect(edge_set *s, graph_txn *t, uint64_t id, int down, uint32_t mask)
 {
 	MDB_cursor *c;
 	int rc = mdb_cursor_open(t->txn, down ? t->s->out : t->s->in, &c);
 	if (rc)
 		return gstore_mdb_err(rc, "opening an edge cursor");
-	MDB_val k = gstore_u64_val(&id), v;
+	uint64_t key = mask & GSTORE_STRUCT_KINDS ? id | GSTORE_STRUCT_KEY : id;
+	MDB_val k = gstore_u64_val(&key), v;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
 		uint64_t e;
 		memcpy(&e, v.mv_data, 8);
@@ -283,10 +285,11 @@ static int apply_diff(unsigned *added, unsigned *removed, edge_set *gone, graph_
 
 static int has_edges(int *yes, graph_txn *t, uint64_t id)
 {
-	MDB_val k = gstore_u64_val(&id), v;
 	*yes = 0;
-	for (int d = 0; d < 2 && !*yes; d++) {
-		int rc = mdb_get(t->txn, d ? t->s->in : t->s->out, &k, &v);
+	for (int d = 0; d < 4 && !*yes; d++) {
+		uint64_t key = d & 2 ? id | GSTORE_STRUCT_KEY : id;
+		MDB_val k = gstore_u64_val(&key), v;
+		int rc = mdb_get(t->txn, d & 1 ? t->s->in : t->s->out, &k, &v);
 		if (rc == 0)
 			*yes = 1;
 		else if (rc != MDB_NOTFOUND)

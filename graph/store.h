@@ -55,12 +55,20 @@
  *             Every product node (placeholders too), for bare-name resolution.
  *
  * out, in     MDB_INTEGERKEY|MDB_DUPSORT|MDB_DUPFIXED|MDB_INTEGERDUP
- *             key: u64 native node id
+ *             key: u64 native  node id for lineage edges (feeds, port-feeds,
+ *                  field-read, field-feeds); node id | 2^63 (GSTORE_STRUCT_KEY)
+ *                  for structural edges (has-port, has-field, owned-by,
+ *                  in-domain, has-term) — always gstore_adj_key(id, kind)
  *             value: u64 native  (edge kind << 56) | neighbour id
  *             out holds from -> (kind, to); in holds to -> (kind, from). Every
  *             edge is in both. Values sort by kind, then neighbour, so one
  *             node's neighbours of a kind are contiguous; read them in pages with
  *             MDB_GET_MULTIPLE / MDB_NEXT_MULTIPLE.
+ *             Why two keys per node: a lineage walk then reads exactly the
+ *             lineage neighbours, in lists as short as a bare adjacency's (a
+ *             product with one reader keeps a single value instead of a
+ *             sub-page shared with its owner, domain and ports), and the
+ *             structural lists sit together at the end of the tree.
  *
  * domains     key: domain name  value: pb Domain
  * terms       key: term name    value: pb GlossaryTerm
@@ -96,6 +104,14 @@
 #define GSTORE_FLAG_DEPRECATED 0x2u
 
 #define GSTORE_ID_MASK ((UINT64_C(1) << 56) - 1)
+#define GSTORE_STRUCT_KEY (UINT64_C(1) << 63)
+#define GSTORE_LINEAGE_KINDS                                                                          \
+	(GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS) | GRAPH_EDGE_BIT(GRAPH_EDGE_PORT_FEEDS) |                    \
+	 GRAPH_EDGE_BIT(GRAPH_EDGE_FIELD_READ) | GRAPH_EDGE_BIT(GRAPH_EDGE_FIELD_FEEDS))
+#define GSTORE_STRUCT_KINDS                                                                           \
+	(GRAPH_EDGE_BIT(GRAPH_EDGE_HAS_PORT) | GRAPH_EDGE_BIT(GRAPH_EDGE_HAS_FIELD) |                  \
+	 GRAPH_EDGE_BIT(GRAPH_EDGE_OWNED_BY) | GRAPH_EDGE_BIT(GRAPH_EDGE_IN_DOMAIN) |                  \
+	 GRAPH_EDGE_BIT(GRAPH_EDGE_HAS_TERM))
 #define GSTORE_ADJ(kind, id) (((uint64_t)(kind) << 56) | (id))
 #define GSTORE_ADJ_KIND(v) ((unsigned)((v) >> 56))
 #define GSTORE_ADJ_ID(v) ((v) & GSTORE_ID_MASK)
@@ -142,6 +158,12 @@ static inline MDB_val gstore_u64_val(const uint64_t *v)
 {
 	MDB_val m = {sizeof *v, (void *)v};
 	return m;
+}
+
+/* The out/in key under which node id keeps its edges of `kind`. */
+static inline uint64_t gstore_adj_key(uint64_t id, unsigned kind)
+{
+	return (GSTORE_LINEAGE_KINDS >> kind) & 1 ? id : id | GSTORE_STRUCT_KEY;
 }
 
 int gstore_meta_load(graph_txn *t);

@@ -143,7 +143,7 @@ static int check_name(vctx *v, const MDB_val *k, const MDB_val *d)
 
 static int check_adj(vctx *v, const MDB_val *k, const MDB_val *d, int out)
 {
-	uint64_t self = u64(k), e = u64(d), other = GSTORE_ADJ_ID(e);
+	uint64_t key = u64(k), self = key & ~GSTORE_STRUCT_KEY, e = u64(d), other = GSTORE_ADJ_ID(e);
 	unsigned kind = GSTORE_ADJ_KIND(e);
 	const char *dir = out ? "out" : "in";
 	v->r->edges_checked++;
@@ -154,6 +154,10 @@ static int check_adj(vctx *v, const MDB_val *k, const MDB_val *d, int out)
 	if (kind == 0 || kind > GRAPH_EDGE_KIND_MAX)
 		problem(v, "%s: edge %llu - %llu has kind %u", dir, (unsigned long long)self,
 			(unsigned long long)other, kind);
+	else if (gstore_adj_key(self, kind) != key)
+		problem(v, "%s: %s edge %llu - %llu is filed under the %s key", dir,
+			graph_edge_kind_name((graph_edge_kind)kind), (unsigned long long)self,
+			(unsigned long long)other, key & GSTORE_STRUCT_KEY ? "structural" : "lineage");
 	gstore_node n;
 	if (node_of(&n, v, self) != 0 || node_of(&n, v, other) != 0)
 		problem(v, "%s: edge %llu - %llu (%s) touches a missing node", dir, (unsigned long long)self,
@@ -163,7 +167,7 @@ static int check_adj(vctx *v, const MDB_val *k, const MDB_val *d, int out)
 	int rc = mdb_cursor_open(v->t->txn, out ? v->t->s->in : v->t->s->out, &c);
 	if (rc)
 		return gstore_mdb_err(rc, "verify: opening a cursor");
-	uint64_t mk = other, mv = GSTORE_ADJ(kind, self);
+	uint64_t mk = gstore_adj_key(other, kind), mv = GSTORE_ADJ(kind, self);
 	MDB_val ck = gstore_u64_val(&mk), cv = gstore_u64_val(&mv);
 	if (mdb_cursor_get(c, &ck, &cv, MDB_GET_BOTH) != 0)
 		problem(v, "edge %llu -> %llu (%s) is in '%s' but not in '%s'",

@@ -251,11 +251,12 @@ static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from
 	return 0;
 }
 
-/* All neighbours of node `pos` through cursor c (out or in). */
-static int expand(walk *w, MDB_cursor *c, size_t pos, uint8_t dir)
+/* All neighbours of node `pos` through cursor c (out or in), under its
+ * lineage or (struct set) its structural key. */
+static int expand(walk *w, MDB_cursor *c, size_t pos, uint8_t dir, int structural)
 {
-	uint64_t id = w->r->visits[pos].id;
-	MDB_val k = gstore_u64_val(&id), v;
+	uint64_t key = w->r->visits[pos].id | (structural ? GSTORE_STRUCT_KEY : 0);
+	MDB_val k = gstore_u64_val(&key), v;
 	int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -308,6 +309,7 @@ int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t sta
 		return gstore_mdb_err(rc, "walk: opening a cursor");
 	}
 	rc = 0;
+	int lineage = (w.mask & GSTORE_LINEAGE_KINDS) != 0, structural = (w.mask & GSTORE_STRUCT_KINDS) != 0;
 	for (size_t head = 0; head < out->count && !w.stop; head++) {
 		/* Breadth-first order: once one node is at the limit, all later ones are. */
 		if (o.max_depth && out->visits[head].depth >= o.max_depth)
@@ -319,9 +321,13 @@ int graph_walk(graph_walk_result *out, graph_txn *t, trib_arena *a, uint64_t sta
 		if (!ix->bits && w.nbits != UINT64_MAX && out->count >= DENSE_MIN_VISITS && (head & 1023) == 0 &&
 		    (rc = maybe_dense(&w)))
 			break;
-		if (down && (rc = expand(&w, down, head, GRAPH_DOWN)))
+		if (down && lineage && (rc = expand(&w, down, head, GRAPH_DOWN, 0)))
 			break;
-		if (up && !w.stop && (rc = expand(&w, up, head, GRAPH_UP)))
+		if (down && structural && !w.stop && (rc = expand(&w, down, head, GRAPH_DOWN, 1)))
+			break;
+		if (up && lineage && !w.stop && (rc = expand(&w, up, head, GRAPH_UP, 0)))
+			break;
+		if (up && structural && !w.stop && (rc = expand(&w, up, head, GRAPH_UP, 1)))
 			break;
 	}
 	if (down)

@@ -35,7 +35,7 @@ typedef struct graph_store graph_store;
 typedef struct graph_txn graph_txn;
 
 /** Format version stored in the store and checked at open. */
-#define GRAPH_FORMAT_VERSION 1
+#define GRAPH_FORMAT_VERSION 2
 
 /* ------------------------------------------------------------------ store */
 

@@ -54,8 +54,8 @@ START_TEST(verify_finds_an_edge_missing_its_mirror)
 	small_graph();
 	graph_txn *t;
 	ck_assert_int_eq(graph_write_begin(&t, fx_store), 0);
-	uint64_t v = GSTORE_ADJ(GRAPH_EDGE_FEEDS, ida);
-	MDB_val k = gstore_u64_val(&idb), d = gstore_u64_val(&v);
+	uint64_t v = GSTORE_ADJ(GRAPH_EDGE_FEEDS, ida), key = gstore_adj_key(idb, GRAPH_EDGE_FEEDS);
+	MDB_val k = gstore_u64_val(&key), d = gstore_u64_val(&v);
 	ck_assert_int_eq(mdb_del(t->txn, fx_store->in, &k, &d), 0);
 	ck_assert_int_eq(graph_txn_commit(t), 0);
 	graph_verify_report r = verify(TRIB_ECORRUPT);
@@ -65,6 +65,25 @@ START_TEST(verify_finds_an_edge_missing_its_mirror)
 		 (unsigned long long)idb);
 	ck_assert_msg(has_message(&r, want), "%s", r.messages[0]);
 	ck_assert_ptr_nonnull(strstr(trib_error_last(), "1 problems"));
+}
+END_TEST
+
+START_TEST(verify_finds_an_edge_filed_under_the_wrong_key)
+{
+	small_graph();
+	graph_txn *t;
+	ck_assert_int_eq(graph_write_begin(&t, fx_store), 0);
+	/* an owned-by edge under the lineage key, with its mirror where it belongs */
+	uint64_t team = 0;
+	ck_assert_int_eq(graph_resolve(&team, t, "team:t"), 0);
+	uint64_t v = GSTORE_ADJ(GRAPH_EDGE_OWNED_BY, team), key = gstore_adj_key(ida, GRAPH_EDGE_OWNED_BY);
+	MDB_val k = gstore_u64_val(&key), d = gstore_u64_val(&v);
+	ck_assert_int_eq(mdb_del(t->txn, fx_store->out, &k, &d), 0);
+	MDB_val k2 = gstore_u64_val(&ida);
+	ck_assert_int_eq(mdb_put(t->txn, fx_store->out, &k2, &d, 0), 0);
+	ck_assert_int_eq(graph_txn_commit(t), 0);
+	graph_verify_report r = verify(TRIB_ECORRUPT);
+	ck_assert(has_message(&r, "is filed under the lineage key"));
 }
 END_TEST
 
@@ -133,6 +152,7 @@ Suite *verify_suite(void)
 	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
 	tcase_add_test(tc, verify_passes_on_a_consistent_store);
 	tcase_add_test(tc, verify_finds_an_edge_missing_its_mirror);
+	tcase_add_test(tc, verify_finds_an_edge_filed_under_the_wrong_key);
 	tcase_add_test(tc, verify_finds_a_name_pointing_at_the_wrong_node);
 	tcase_add_test(tc, verify_finds_undecodable_records);
 	tcase_add_test(tc, verify_finds_a_wrong_placeholder_counter);
