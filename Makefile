@@ -68,7 +68,7 @@ $(BUILD)/gen/grpc/%.pb-c.c $(BUILD)/gen/grpc/%.pb-c.h: $(GRPC_PROTO_DIR)/grpc/%.
 	$(PROTOC_C) --c_out=$(BUILD)/gen -I$(GRPC_PROTO_DIR) $<
 
 # Every service's descriptors, embedded in tributaryd for server reflection.
-$(DESCRIPTORS): $(PROTO_SRC)
+$(DESCRIPTORS): $(PROTO_SRC) $(addprefix $(GRPC_PROTO_DIR)/,$(GRPC_PROTOS)) Makefile
 	@mkdir -p $(@D)
 	$(PROTOC) --include_imports --descriptor_set_out=$@ -Iproto -I$(GRPC_PROTO_DIR) $(PROTO_SRC:proto/%=%) \
 	    grpc/health/v1/health.proto grpc/reflection/v1/reflection.proto grpc/reflection/v1alpha/reflection.proto

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static _Thread_local char last_msg[1024];
+/* Large enough for an itemised policy refusal (one line per violation). */
+static _Thread_local char last_msg[16384];
 static _Thread_local int last_code;
 
 static const struct {

@@ -20,9 +20,12 @@ typedef struct reg_outcome {
 
 /*
  * Register p in write transaction t and evaluate the policy on what was
- * stored. TRIB_EPOLICY (the caller aborts t) when the policy refuses it.
+ * stored. TRIB_EPOLICY (the caller aborts t) when the policy refuses it,
+ * except for a dry run, whose verdict is the answer: the caller aborts t and
+ * returns every violation in the response.
  */
-static int register_in(reg_outcome *o, graph_txn *t, trib_arena *a, const trib_product *p, const char *actor)
+static int register_in(reg_outcome *o, graph_txn *t, trib_arena *a, const trib_product *p, const char *actor,
+		       int dry_run)
 {
 	memset(o, 0, sizeof *o);
 	graph_put_opts popts = GRAPH_PUT_OPTS_INIT;
@@ -35,7 +38,7 @@ static int register_in(reg_outcome *o, graph_txn *t, trib_arena *a, const trib_p
 	pol_unref(pol);
 	if (rc)
 		return rc;
-	if (o->pol.nerrors)
+	if (o->pol.nerrors && !dry_run)
 		return pol_refusal(&o->pol, o->put.stored);
 	return 0;
 }
@@ -46,7 +49,7 @@ int srv_catalog_register_product(srv_ctx *c, const ProtobufCMessage *req, Protob
 	if (!r->product)
 		return trib_error_set(TRIB_EINVALID, "product: required");
 	reg_outcome o;
-	int rc = register_in(&o, c->txn, c->arena, r->product, c->actor);
+	int rc = register_in(&o, c->txn, c->arena, r->product, c->actor, r->dry_run);
 	if (rc)
 		return rc;
 	Tributary__V1__RegisterProductResponse *out =
@@ -203,7 +206,7 @@ static int batch_fn(graph_txn *t, void *payload)
 		pending *b = &st->batch[i];
 		if (b->rc)
 			continue;
-		int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor);
+		int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor, 0);
 		if (rc) {
 			st->failed_at = (long)i;
 			return rc;
@@ -257,7 +260,7 @@ static int dry_run_fn(graph_txn *t, void *payload)
 {
 	reg_stream *st = payload;
 	pending *b = &st->batch[0];
-	int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor);
+	int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor, 0);
 	return rc ? rc : SRV_DRY_RUN;
 }
 

@@ -13,7 +13,7 @@
 /* A refusal travels as the error slot's message (1 KiB) and then as a gRPC
  * status message in HTTP/2 trailers: keep it below both, and say how many
  * were left out (a dry run's response lists them all). */
-#define REFUSAL_MAX 900
+#define REFUSAL_MAX 4000 /* status messages travel in HTTP/2 trailers (8 KiB by default) */
 
 struct item {
 	trib_violation *v;

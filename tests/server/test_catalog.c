@@ -95,11 +95,17 @@ START_TEST(dry_run_reports_the_verdict_and_writes_nothing)
 	ck_assert_uint_eq(rr->product->revision, 1);
 	tsrv_assert_status(get("sales/orders", 0), GRPC_STATUS_NOT_FOUND, "orders");
 
-	/* A refused dry run is refused the same way, and writes nothing either. */
+	/* A dry run the policy would refuse answers OK with every violation in
+	 * the response (the verdict is the answer), and writes nothing either. */
 	trib_product *bad = tsrv_product("sales", "returns", "sales-team");
 	bad->description = "";
 	r = register_product(bad, 1);
-	tsrv_assert_status(r, GRPC_STATUS_FAILED_PRECONDITION, "required-metadata");
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	rr = (void *)r.resp;
+	ck_assert(rr->dry_run);
+	ck_assert_uint_ge(rr->n_violations, 1);
+	ck_assert_str_eq(rr->violations[0]->rule_id, "required-metadata");
+	ck_assert_str_eq(rr->violations[0]->severity, "error");
 	tsrv_assert_status(get("sales/returns", 0), GRPC_STATUS_NOT_FOUND, "returns");
 }
 END_TEST

@@ -97,9 +97,16 @@ START_TEST(refused_registration_is_failed_precondition_and_writes_nothing)
 			 "(governance.data_classification)");
 	ck_assert(!stored("sales/Orders_V2"));
 
-	/* A dry run of the same refuses the same way. */
+	/* A dry run answers with the same verdict, itemised in the response. */
 	r = reg(p, 1);
-	ck_assert_int_eq(r.status, 9);
+	ck_assert_int_eq(r.status, 0);
+	const Tributary__V1__RegisterProductResponse *rr = (const void *)r.resp;
+	ck_assert(rr->dry_run);
+	ck_assert_uint_eq(rr->n_violations, 2);
+	ck_assert_str_eq(rr->violations[0]->rule_id, "naming");
+	ck_assert_str_eq(rr->violations[0]->field_path, "name");
+	ck_assert_str_eq(rr->violations[1]->rule_id, "pii-confidential");
+	ck_assert_str_eq(rr->violations[1]->field_path, "governance.data_classification");
 	ck_assert(!stored("sales/Orders_V2"));
 }
 END_TEST
