@@ -11,7 +11,9 @@ logdir="$build/test-logs"
 mkdir -p "$logdir"
 pass=0; fail=0; failed=""
 run_one() {
-	name=$(echo "$1" | sed -e "s|^$build/||" -e 's|/|_|g')
+	# A script runs as `sh tests/e2e/x.sh`: name its log after the script.
+	if [ "$1" = sh ]; then what=$2; else what=$1; fi
+	name=$(echo "$what" | sed -e "s|^$build/||" -e 's|/|_|g')
 	log="$logdir/$name.log"
 	start=$(date +%s)
 	if "$@" >"$log" 2>&1; then
