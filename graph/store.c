@@ -442,11 +442,9 @@ int graph_open(graph_store **out, const char *dir, const graph_open_opts *opts)
 		flags |= MDB_RDONLY;
 	rc = mdb_env_open(s->env, dir, flags, 0644);
 	if (rc) {
-		/* The directory cannot be used (missing, permissions, read-only fs). */
-		if (rc == ENOENT || rc == EACCES || rc == EROFS || rc == ENOTDIR)
-			rc = trib_error_set(TRIB_EIO, "cannot open store in %s: %s", dir, mdb_strerror(rc));
-		else
-			rc = gstore_mdb_err(rc, "opening the LMDB environment");
+		char what[300];
+		snprintf(what, sizeof what, "cannot open the store in %s", dir);
+		rc = gstore_mdb_err(rc, what);
 		goto fail;
 	}
 	if ((rc = open_dbs(s)) != 0)

@@ -54,7 +54,8 @@ typedef struct graph_open_opts {
  * Open (creating if needed) the store in directory `dir` (created if missing).
  * @param out receives the store; free with graph_close().
  * @return 0; TRIB_ECORRUPT when the stored format version differs (the message
- *         names both versions); TRIB_EIO when the directory cannot be used.
+ *         names both versions); TRIB_EIO when the directory cannot be used
+ *         (TRIB_EDENIED when for lack of permission).
  */
 int graph_open(graph_store **out, const char *dir, const graph_open_opts *opts);
 
