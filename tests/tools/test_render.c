@@ -443,7 +443,7 @@ END_TEST
 START_TEST(impact_report)
 {
 	char *path1[] = {"s/a", "s/b"}, *path2[] = {"s/a", "s/b", "t/d"};
-	char *via[] = {"s/a#customer_id"};
+	char *via[] = {"s/a#customer_id", "s/a#email", "s/x#id", "s/x#y.z"};
 	Tributary__V1__AffectedProduct p1 = TRIBUTARY__V1__AFFECTED_PRODUCT__INIT,
 				       p2 = TRIBUTARY__V1__AFFECTED_PRODUCT__INIT;
 	p1.ref = "s/b";
@@ -453,7 +453,7 @@ START_TEST(impact_report)
 	p1.path = path1;
 	p1.n_path = 2;
 	p1.via_fields = via;
-	p1.n_via_fields = 1;
+	p1.n_via_fields = 4;
 	p2.ref = "t/d";
 	p2.depth = 2;
 	p2.domain = "t";
@@ -477,9 +477,9 @@ START_TEST(impact_report)
 	trib_render_impact(cap.f, &arena, &r);
 	ck_assert_str_eq(capture_text(&cap),
 			 "impact of s/a: 2 products downstream\n"
-			 "DEPTH  PRODUCT            OWNER   DOMAIN  VIA FIELDS       PATH\n"
-			 "    1  s/b                team-b  s       s/a#customer_id  s/a -> s/b\n"
-			 "    2  t/d (placeholder)  -       t       -                s/a -> s/b -> t/d\n"
+			 "DEPTH  PRODUCT            OWNER   DOMAIN  VIA FIELDS                         PATH\n"
+			 "    1  s/b                team-b  s       s/a#customer_id,email, s/x#id,y.z  s/a -> s/b\n"
+			 "    2  t/d (placeholder)  -       t       -                                  s/a -> s/b -> t/d\n"
 			 "by owner: team-b 1, (unknown) 1\n"
 			 "by domain: -\n");
 }

@@ -1,5 +1,7 @@
 /* Lineage commands: lineage, impact, check-schema, provenance. */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmds.h"
 #include "json.h"
@@ -85,6 +87,11 @@ int trib_cmd_impact(trib_cli *cli)
 int trib_cmd_check_schema(trib_cli *cli)
 {
 	const char *file = cli->args.pos[1];
+	struct stat sb;
+	/* Said as register says it, and "not found" like any missing thing. */
+	if (stat(file, &sb) != 0)
+		return trib_cli_fail(cli, errno == ENOENT ? TRIB_EXIT_NOTFOUND : TRIB_EXIT_ERROR, "'%s': %s", file,
+				     strerror(errno));
 	ing_result res;
 	ing_result_init(&res);
 	Tributary__V1__Field **fields = NULL;

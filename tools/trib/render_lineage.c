@@ -361,6 +361,28 @@ static char *counts_text(trib_arena *a, Tributary__V1__Count *const *c, size_t n
 	return trib_text_join(a, parts, n, ", ");
 }
 
+/* Field refs grouped by their product: "a/b#x,y, c/d#z" reads better than
+ * repeating the product before every field. */
+static char *via_text(trib_arena *a, char *const *refs, size_t n)
+{
+	char *text = (char *)"";
+	const char *group = NULL;
+	size_t group_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *hash = strchr(refs[i], '#');
+		size_t plen = hash ? (size_t)(hash - refs[i]) : 0;
+		if (hash && group && plen == group_len && strncmp(refs[i], group, plen) == 0)
+			text = trib_arena_printf(a, "%s,%s", text, hash + 1);
+		else
+			text = trib_arena_printf(a, "%s%s%s", text, i ? ", " : "", refs[i]);
+		if (!text)
+			return (char *)"";
+		group = hash ? refs[i] : NULL;
+		group_len = plen;
+	}
+	return text;
+}
+
 void trib_render_impact(FILE *out, trib_arena *a, const Tributary__V1__ImpactReport *r)
 {
 	fprintf(out, "impact of %s: %" PRIu32 " product%s downstream%s\n", trib_text_clean(a, r->root), r->total,
@@ -373,7 +395,7 @@ void trib_render_impact(FILE *out, trib_arena *a, const Tributary__V1__ImpactRep
 			const Tributary__V1__AffectedProduct *p = r->affected[i];
 			char *ref = p->placeholder ? trib_arena_printf(a, "%s (placeholder)", p->ref) : p->ref;
 			trib_table_row(&t, trib_text_u64(a, p->depth), ref, p->owner, p->domain,
-				       trib_text_join(a, p->via_fields, p->n_via_fields, ", "),
+				       via_text(a, p->via_fields, p->n_via_fields),
 				       trib_text_join(a, p->path, p->n_path, " -> "));
 		}
 		trib_table_print(out, &t, 1);
