@@ -21,7 +21,7 @@ run_one() {
 	else
 		fail=$((fail + 1)); status=FAIL; failed="$failed $1"
 	fi
-	printf '%-4s %-48s %3ss  %s\n' "$status" "$1" "$(( $(date +%s) - start ))" \
+	printf '%-4s %-48s %3ss  %s\n' "$status" "$what" "$(( $(date +%s) - start ))" \
 	    "$(grep -E '^[0-9]+%: Checks' "$log" | tail -1)"
 	if [ $status = FAIL ]; then tail -n 30 "$log" | sed 's/^/    | /'; fi
 }

@@ -46,7 +46,7 @@ START_TEST(default_policy_loads_with_its_rules)
 		"sla-stated|required-fields|warning|{\"fields\":[\"sla\"]}||",
 		"pii-confidential|pii-classification|error|{\"min_classification\":\"confidential\"}||",
 		"retention-bounds|retention-bounds|error|{\"require_stated\":false,\"public\":{\"max_days\":3650},"
-		"\"internal\":{\"max_days\":1825},\"confidential\":{\"max_days\":730},\"restricted\":{\"max_days\":365}}||",
+		"\"internal\":{\"max_days\":1825},\"confidential\":{\"max_days\":730},\"restricted\":{\"max_days\":730}}||",
 		"derived-composition|composition|error|{\"checks\":[\"classification\",\"retention\",\"pii\",\"erasure\"],"
 		"\"max_upstream\":10000}||",
 		"freshness-feasible|freshness-feasibility|error|{\"slack_seconds\":0,\"max_upstream\":10000}||",
