@@ -89,15 +89,16 @@ static inline int index_insert(walk_index *ix, uint64_t id, uint32_t pos)
 	return 1;
 }
 
-static inline int index_has(const walk_index *ix, uint64_t id)
+/* Position of id in the hash, or -1. */
+static inline long index_get(const walk_index *ix, uint64_t id)
 {
 	size_t s = slot_of(id, ix->mask);
 	for (;;) {
 		uint64_t k = ix->keys[s];
 		if (k == id)
-			return 1;
+			return (long)ix->pos[s];
 		if (!k)
-			return 0;
+			return -1;
 		s = (s + 1) & ix->mask;
 	}
 }
@@ -130,15 +131,7 @@ long graph_walk_find(const graph_walk_result *w, uint64_t id)
 		uint32_t p = ix->dpos[id];
 		return p < w->count && w->visits[p].id == id ? (long)p : -1;
 	}
-	size_t s = slot_of(id, ix->mask);
-	for (;;) {
-		uint64_t k = ix->keys[s];
-		if (k == id)
-			return (long)ix->pos[s];
-		if (!k)
-			return -1;
-		s = (s + 1) & ix->mask;
-	}
+	return index_get(ix, id);
 }
 
 static int64_t mono_ms(void)
@@ -211,7 +204,7 @@ static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from
 						      (unsigned long long)id);
 			if ((ix->bits[id >> 6] >> (id & 63)) & 1)
 				continue;
-		} else if (index_has(ix, id)) {
+		} else if (index_get(ix, id) >= 0) {
 			continue;
 		}
 		if (w->max_nodes && r->count >= w->max_nodes) {

@@ -422,6 +422,19 @@ START_TEST(delete_with_readers_leaves_a_placeholder)
 	ck_assert_int_eq(graph_product_delete(&dr, t, ida, NULL), TRIB_ENOTFOUND);
 	graph_txn_abort(t);
 	ck_assert_int_eq(fx_verify(), 0);
+	/* its revisions went with it; the audit log keeps the story */
+	trib_product **revs;
+	trib_audit **audit;
+	size_t nr, na;
+	ck_assert_int_eq(graph_read_begin(&t, fx_store), 0);
+	ck_assert_int_eq(graph_history(&revs, &nr, &audit, &na, t, &fx_arena, ida, 0), 0);
+	graph_txn_abort(t);
+	ck_assert_uint_eq(nr, 0);
+	ck_assert_uint_eq(na, 2);
+	ck_assert_str_eq(audit[0]->action, "delete");
+	ck_assert_str_eq(audit[0]->detail, "placeholder left: still referenced");
+	ck_assert_uint_eq(audit[0]->revision, 1);
+	ck_assert_str_eq(audit[1]->action, "register");
 	/* registering again fills it in; revisions start over */
 	graph_put_result r;
 	ck_assert_int_eq(fx_put(a, &r), 0);

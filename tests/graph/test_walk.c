@@ -281,6 +281,52 @@ START_TEST(walk_deadline_in_the_past_truncates)
 }
 END_TEST
 
+START_TEST(walk_follows_structural_and_lineage_edges_of_products)
+{
+	trib_product *a = fx_product("d", "a", "team-a");
+	fx_output(a, "out", "x", NULL);
+	fx_term(a, "Thing");
+	uint64_t ida = fx_put_ok(a);
+	trib_product *b = fx_product("d", "b", NULL);
+	fx_input(b, "d/a", "out", "x", NULL);
+	uint64_t idb = fx_put_ok(b);
+	uint64_t port = fx_id("d/a:out"), field = fx_id("d/a#x"), team = fx_id("team:team-a"),
+		 dom = fx_id("domain:d"), term = fx_id("term:Thing");
+	graph_txn *t;
+	graph_walk_result w;
+	graph_walk_opts o = GRAPH_WALK_OPTS_INIT;
+	ck_assert_int_eq(graph_read_begin(&t, fx_store), 0);
+	/* everything reachable downstream: structure and lineage */
+	ck_assert_int_eq(graph_walk(&w, t, &fx_arena, ida, &o), 0);
+	ck_assert_uint_eq(w.count, 7); /* a, b, port, team, domain, term, field */
+	ck_assert_int_ge(graph_walk_find(&w, port), 1);
+	ck_assert_int_ge(graph_walk_find(&w, team), 1);
+	ck_assert_int_ge(graph_walk_find(&w, term), 1);
+	ck_assert_int_ge(graph_walk_find(&w, dom), 1);
+	ck_assert_uint_eq(w.visits[graph_walk_find(&w, field)].depth, 2);
+	ck_assert_uint_eq(w.visits[graph_walk_find(&w, field)].edge_kind, GRAPH_EDGE_HAS_FIELD);
+	ck_assert_uint_eq(w.visits[graph_walk_find(&w, idb)].depth, 1);
+	/* lineage only: a reaches just b */
+	o.edge_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS);
+	ck_assert_int_eq(graph_walk(&w, t, &fx_arena, ida, &o), 0);
+	ck_assert_uint_eq(w.count, 2);
+	/* upstream from the team: its product, nothing else */
+	o.edge_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_OWNED_BY);
+	o.direction = GRAPH_UP;
+	ck_assert_int_eq(graph_walk(&w, t, &fx_arena, team, &o), 0);
+	ck_assert_uint_eq(w.count, 2);
+	ck_assert_uint_eq(w.visits[1].id, ida);
+	/* both ways from the field, structure and lineage mixed */
+	o.edge_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_HAS_FIELD) | GRAPH_EDGE_BIT(GRAPH_EDGE_FIELD_READ);
+	o.direction = GRAPH_BOTH;
+	ck_assert_int_eq(graph_walk(&w, t, &fx_arena, field, &o), 0);
+	ck_assert_uint_eq(w.count, 3); /* field, b (reads it), port (has it) */
+	ck_assert_uint_eq(w.visits[graph_walk_find(&w, port)].dir, GRAPH_UP);
+	ck_assert_uint_eq(w.visits[graph_walk_find(&w, idb)].dir, GRAPH_DOWN);
+	graph_txn_abort(t);
+}
+END_TEST
+
 Suite *walk_suite(void)
 {
 	Suite *s = suite_create("walk");
@@ -296,6 +342,7 @@ Suite *walk_suite(void)
 	tcase_add_test(tc, walk_from_unknown_node_is_not_found);
 	tcase_add_test(tc, walk_large_fanout_and_chain);
 	tcase_add_test(tc, walk_deadline_in_the_past_truncates);
+	tcase_add_test(tc, walk_follows_structural_and_lineage_edges_of_products);
 	suite_add_tcase(s, tc);
 	return s;
 }
