@@ -72,6 +72,19 @@ assert_out_has "truncated: a node limit or the deadline cut the traversal (see -
 run_trib 0 lineage customer/customer-events --max-nodes 3 --json
 assert_json 'd["truncated"] is True and len(d["nodes"]) <= 3'
 
+# Pages: the same query continued by its token, every node once.
+run_trib 0 lineage customer/customer-events --page-size 4 --json
+assert_json 'len(d["nodes"]) == 4 and d["total_nodes"] == 7 and d["next_page_token"] != ""'
+first=$(json_get '" ".join(n["ref"] for n in d["nodes"])')
+token=$(json_get 'd["next_page_token"]')
+run_trib 0 lineage customer/customer-events --page-size 4 --page-token "$token"
+assert_out_matches '3 nodes, [0-9]+ edges? \(of 7 in all pages\)'
+assert_out_lacks "next page"
+run_trib 0 lineage customer/customer-events --page-size 4 --page-token "$token" --json
+assert_json 'len(d["nodes"]) == 3 and d["next_page_token"] == ""' \
+	'set(n["ref"] for n in d["nodes"]).isdisjoint(set("'"$first"'".split()))'
+run_trib 4 lineage customer/customer-360 --page-size 4 --page-token "$token"
+
 run_trib 3 lineage customer/nothing
 assert_err_matches "trib: error: .*customer/nothing.*"
 run_trib 2 lineage customer/customer-360 --level galaxy

@@ -325,7 +325,7 @@ START_TEST(lineage_tree_both_ways_marks_upstream)
 			 "    \xe2\x94\x94\xe2\x94\x80\xe2\x94\x80 t/e  (placeholder)\n"
 			 "6 nodes, 6 edges\n"
 			 "truncated: a node limit or the deadline cut the traversal (see --max-nodes, --depth)\n"
-			 "next page token: tok\n");
+			 "next page: --page-token tok\n");
 }
 END_TEST
 

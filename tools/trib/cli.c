@@ -90,6 +90,8 @@ static const trib_opt lineage_opts[] = {
 	{"format", TRIB_OPT_STR, "FORMAT", "tree (default), table, dot or mermaid", 0},
 	{"kind", TRIB_OPT_LIST, "KIND", "only nodes of this kind (repeatable)", 0},
 	{"domain", TRIB_OPT_LIST, "DOMAIN", "only nodes of this domain (repeatable)", 0},
+	{"page-size", TRIB_OPT_UINT, "N", "nodes per page (0 = all up to the node limit)", 0},
+	{"page-token", TRIB_OPT_STR, "TOKEN", "continue from a previous page of the same query", 0},
 	{NULL, 0, NULL, NULL, 0},
 };
 
@@ -168,7 +170,8 @@ const trib_cmd trib_commands[] = {
 
 static const char global_help[] =
 	"  --addr HOST:PORT   server address (default $TRIB_ADDR, else " TRIB_RPC_DEFAULT_ADDR ")\n"
-	"  --timeout DURATION deadline of each call: 30, 1.5, 500ms, 10s, 2m (default 10s)\n"
+	"  --timeout DURATION deadline of each call: 30, 1.5, 500ms, 10s, 2m (default 10s;\n"
+	"                     register and policy check: 10m)\n"
 	"  --json             print replies as JSON (every field present; see trib --help)\n"
 	"  -q, --quiet        print only data and errors\n"
 	"  --version          print the version and exit\n"
@@ -334,6 +337,7 @@ static int apply_global(trib_cli *cli, int which, const char *value)
 	case G_TIMEOUT:
 		if (trib_parse_duration_ms(&cli->timeout_ms, value) != 0)
 			return trib_cli_usage(cli, "--timeout: %s", trib_error_last());
+		cli->timeout_given = 1;
 		return 0;
 	case G_JSON:
 		cli->json = 1;

@@ -76,6 +76,7 @@ struct trib_cli {
 	FILE *out, *err;
 	const char *addr;      /**< --addr, else $TRIB_ADDR, else the default */
 	int64_t timeout_ms;    /**< --timeout; default 10 s */
+	int timeout_given;     /**< --timeout was on the command line */
 	int json, quiet, help, version;
 	const trib_cmd *cmd;   /**< NULL with --help/--version alone */
 	const char *group;     /**< a group named without a sub-command that has no default */

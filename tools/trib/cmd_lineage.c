@@ -61,6 +61,9 @@ int trib_cmd_lineage(trib_cli *cli)
 	if (rc)
 		return rc;
 	req.domains = (char **)trib_cli_list(cli, "domain", &req.n_domains);
+	req.page_size = trib_cli_uint(cli, "page-size", 0);
+	const char *token = trib_cli_str(cli, "page-token");
+	req.page_token = S(token ? token : "");
 
 	ProtobufCMessage *resp;
 	rc = trib_cli_query(cli, LINEAGE("GetLineage"), &req.base, &tributary__v1__lineage_graph__descriptor,

@@ -265,9 +265,14 @@ static void print_json(reg_run *run, const Tributary__V1__RegisterProductsSummar
 	trib_json_print(run->cli->out, &sum.base);
 }
 
+/* A registration of thousands of products is one long call, not a query. */
+#define REGISTER_TIMEOUT_MS (10 * 60 * 1000)
+
 static int run_files(trib_cli *cli, enum reg_mode mode, int keep_going)
 {
 	trib_arena *a = &cli->arena;
+	if (!cli->timeout_given)
+		cli->timeout_ms = REGISTER_TIMEOUT_MS;
 	reg_run run = {.cli = cli, .mode = mode};
 	const char **files;
 	size_t n_files;

@@ -346,7 +346,7 @@ void trib_render_lineage(FILE *out, trib_arena *a, const Tributary__V1__LineageG
 		fputs("truncated: a node limit or the deadline cut the traversal (see --max-nodes, --depth)\n",
 		      out);
 	if (*g->next_page_token)
-		fprintf(out, "next page token: %s\n", trib_text_clean(a, g->next_page_token));
+		fprintf(out, "next page: --page-token %s\n", trib_text_clean(a, g->next_page_token));
 }
 
 static char *counts_text(trib_arena *a, Tributary__V1__Count *const *c, size_t n)
