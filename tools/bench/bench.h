@@ -280,6 +280,8 @@ double bench_now(void);
 double bench_median(double *v, size_t n);
 /* Print a message and exit(1): for setup failures that make the run meaningless. */
 void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* bench_die also names this directory, which it leaves behind (logs, stores). */
+void bench_die_keeps(const char *dir);
 void *bench_xmalloc(size_t n);
 void *bench_xcalloc(size_t n, size_t size);
 /* Remove a file or a directory tree (absent: nothing to do). */

@@ -403,6 +403,7 @@ int main(int argc, char **argv)
 	}
 	printf("trib-bench: seed %" PRIu64 ", %u runs per query, files under %s%s\n", o.seed, o.runs, base,
 	       o.dir ? "" : " (removed after)");
+	bench_die_keeps(base);
 	printf("machine: %ld CPUs online, load average %.2f at start\n", sysconf(_SC_NPROCESSORS_ONLN),
 	       load_average());
 

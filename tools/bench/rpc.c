@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +36,15 @@
 #define STOP_TIMEOUT_S 30
 
 /* --------------------------------------------------------------- server */
+
+/* A server still running when the benchmark exits (bench_die) is stopped, not orphaned. */
+static bench_server *running;
+
+static void stop_running(void)
+{
+	if (running)
+		bench_server_stop(running);
+}
 
 int bench_server_start(bench_server *s, const char *exe, const char *data_dir, const char *log_path,
 		       const char *policy)
@@ -64,6 +74,7 @@ int bench_server_start(bench_server *s, const char *exe, const char *data_dir, c
 		return -1;
 	}
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* and if the benchmark is killed */
 		dup2(fds[1], 1);
 		dup2(log_fd, 2);
 		close(fds[0]);
@@ -79,6 +90,10 @@ int bench_server_start(bench_server *s, const char *exe, const char *data_dir, c
 	close(log_fd);
 	s->pid = pid;
 	s->out_fd = fds[0];
+	static int hooked;
+	if (!hooked && atexit(stop_running) == 0)
+		hooked = 1;
+	running = s;
 
 	/* Wait for "listening on HOST:PORT". */
 	char buf[512];
@@ -178,6 +193,8 @@ void bench_print_mem(const bench_server *s, const char *when)
 int bench_server_stop(bench_server *s)
 {
 	int rc = 0;
+	if (running == s)
+		running = NULL;
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		int st = 0;
@@ -192,7 +209,7 @@ int bench_server_stop(bench_server *s)
 			waitpid(s->pid, &st, 0);
 			rc = -1;
 		} else if (w == s->pid && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-			fprintf(stderr, "bench: tributaryd %s %d after SIGTERM (log: %s)\n",
+			fprintf(stderr, "bench: tributaryd %s %d (log: %s)\n",
 				WIFEXITED(st) ? "exited with status" : "was killed by signal",
 				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), s->log_path);
 			rc = -1;

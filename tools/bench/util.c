@@ -86,6 +86,13 @@ bench_timing bench_time(size_t (*fn)(void *ctx), void *ctx, unsigned runs, int m
 	return t.out;
 }
 
+static const char *die_keep;
+
+void bench_die_keeps(const char *dir)
+{
+	die_keep = dir;
+}
+
 void bench_die(const char *fmt, ...)
 {
 	va_list ap;
@@ -94,6 +101,8 @@ void bench_die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (die_keep)
+		fprintf(stderr, "bench: files left in %s for inspection\n", die_keep);
 	exit(1);
 }
 
