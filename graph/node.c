@@ -319,7 +319,7 @@ int graph_edges(graph_edge **out, size_t *count, graph_txn *t, trib_arena *a, ui
 			uint64_t e;
 			memcpy(&e, v.mv_data, 8);
 			unsigned kind = GSTORE_ADJ_KIND(e);
-			if (mask & GRAPH_EDGE_BIT(kind)) {
+			if (kind <= GRAPH_EDGE_KIND_MAX && (mask & GRAPH_EDGE_BIT(kind))) {
 				if (*count == cap) {
 					size_t ncap = cap ? cap * 2 : 16;
 					graph_edge *n = trib_arena_realloc(a, *out, cap * sizeof **out, ncap * sizeof **out);

@@ -182,7 +182,7 @@ static int collect(edge_set *s, graph_txn *t, uint64_t id, int down, uint32_t ma
 		uint64_t e;
 		memcpy(&e, v.mv_data, 8);
 		unsigned kind = GSTORE_ADJ_KIND(e);
-		if (!(mask & GRAPH_EDGE_BIT(kind)))
+		if (kind > GRAPH_EDGE_KIND_MAX || !(mask & GRAPH_EDGE_BIT(kind)))
 			continue;
 		int r = down ? es_add(s, id, GSTORE_ADJ_ID(e), kind) : es_add(s, GSTORE_ADJ_ID(e), id, kind);
 		if (r) {

@@ -192,7 +192,8 @@ static int take(walk *w, const uint64_t *vals, size_t n, const graph_visit *from
 	for (size_t i = 0; i < n; i++) {
 		uint64_t e = vals[i];
 		unsigned kind = GSTORE_ADJ_KIND(e);
-		if (!(w->mask & (1u << kind)))
+		/* An impossible kind (a damaged store) is skipped; graph_verify reports it. */
+		if (kind > GRAPH_EDGE_KIND_MAX || !(w->mask & (1u << kind)))
 			continue;
 		uint64_t id = GSTORE_ADJ_ID(e);
 		walk_index *ix = w->ix;
