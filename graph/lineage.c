@@ -146,6 +146,7 @@ static int merge(order *o, const lin_walk *up, const lin_walk *down, size_t max_
 	size_t cap = 0, i = 0, j = 0;
 	lin_map seen;
 	lin_map_init(&seen);
+	lin_map_dense(&seen, up->pos.dense_max);
 	int rc = 0;
 	for (uint32_t d = 0; rc == 0 && (i < up->n || j < down->n); d++) {
 		for (; rc == 0 && i < up->n && up->v[i].depth == d; i++) {
@@ -223,9 +224,7 @@ static int wanted(int *ok, graph_txn *t, const entry *e, const graph_lineage_opt
 typedef struct edges_ctx {
 	lin_walk *w; /* cursors only */
 	const lin_map *answer; /* id -> answer index */
-	size_t p;              /* answer index of the node scanned */
 	uint64_t id;
-	int dir;
 	graph_lineage_graph *g;
 	size_t cap;
 	lin_refs *r;
@@ -235,27 +234,22 @@ typedef struct edges_ctx {
 static int edges_cb(uint64_t nb, unsigned kind, void *payload)
 {
 	edges_ctx *x = payload;
-	uint32_t q = lin_map_get(x->answer, nb);
-	if (q == LIN_NONE)
-		return 0;
-	/* Each edge belongs to the page of its later endpoint; a self-loop is
-	 * seen both ways and taken going down only. */
-	if (x->dir == GRAPH_DOWN ? q > x->p : q >= x->p)
+	if (lin_map_get(x->answer, nb) == LIN_NONE)
 		return 0;
 	graph_lineage_graph *g = x->g;
 	if (g->nedges == x->cap) {
+		/* Grown outside the arena (which would keep every old copy), moved in once at the end. */
 		size_t ncap = x->cap ? x->cap * 2 : 64;
-		graph_lineage_edge *ne =
-			trib_arena_realloc(x->a, g->edges, x->cap * sizeof *ne, ncap * sizeof *ne);
+		graph_lineage_edge *ne = realloc(g->edges, ncap * sizeof *ne);
 		if (!ne)
-			return trib_error_last_code();
+			return trib_error_set(TRIB_ENOMEM, "out of memory listing %zu edges", ncap);
 		g->edges = ne;
 		x->cap = ncap;
 	}
 	graph_lineage_edge *e = &g->edges[g->nedges];
 	e->kind = (graph_edge_kind)kind;
-	e->from = x->dir == GRAPH_DOWN ? x->id : nb;
-	e->to = x->dir == GRAPH_DOWN ? nb : x->id;
+	e->from = nb;
+	e->to = x->id;
 	int rc = lin_refs_get(&e->from_ref, x->r, e->from);
 	if (rc == 0)
 		rc = lin_refs_get(&e->to_ref, x->r, e->to);
@@ -342,10 +336,12 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	}
 	lin_map index; /* id -> answer index */
 	lin_map_init(&index);
+	lin_map_dense(&index, lin_dense_bound(t));
 	lin_refs r;
 	lin_refs_init(&r, t, a);
 	lin_walk cur;
 	memset(&cur, 0, sizeof cur);
+	lin_idpos *byid = NULL;
 	if (rc)
 		goto done;
 	out->total = nans;
@@ -363,9 +359,19 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 		rc = trib_error_last_code();
 		goto done;
 	}
-	for (size_t i = 0; rc == 0 && i < count; i++) {
-		const entry *e = &ord->e[ans[o->offset + i]];
-		rc = lin_describe(&out->nodes[i], &r, e->id, e->depth, e->pred);
+	/* Read the nodes in id order through one cursor: neighbouring ids share
+	 * leaf pages. The answer keeps its breadth-first order. */
+	byid = malloc((count ? count : 1) * sizeof *byid);
+	if (!byid) {
+		rc = trib_error_set(TRIB_ENOMEM, "out of memory describing %zu nodes", count);
+		goto done;
+	}
+	for (size_t i = 0; i < count; i++)
+		byid[i] = (lin_idpos){ord->e[ans[o->offset + i]].id, i};
+	lin_sort_idpos(byid, count);
+	for (size_t j = 0; rc == 0 && j < count; j++) {
+		const entry *e = &ord->e[ans[o->offset + byid[j].pos]];
+		rc = lin_describe(&out->nodes[byid[j].pos], &r, e->id, e->depth, e->pred);
 	}
 	if (rc || !count)
 		goto done;
@@ -374,16 +380,24 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	if (rc || (rc = lin_walk_init(&cur, t, 0, 0, 0)) != 0)
 		goto done;
 	uint32_t mask = listing_mask(level, root_kind);
-	edges_ctx x = {&cur, &index, 0, 0, 0, out, 0, &r, a};
-	for (size_t i = 0; rc == 0 && i < count; i++) {
-		x.p = o->offset + i;
-		x.id = out->nodes[i].id;
-		for (int dir = GRAPH_DOWN; rc == 0 && dir <= GRAPH_UP; dir <<= 1) {
-			x.dir = dir;
-			rc = lin_neighbours(&cur, x.id, dir, mask, edges_cb, &x);
-		}
+	/* Every edge among answer nodes is an in-edge of its `to` node: scanning
+	 * in-edges alone finds each once, and never walks a hub's fan-out. */
+	edges_ctx x = {&cur, &index, 0, out, 0, &r, a};
+	for (size_t j = 0; rc == 0 && j < count; j++) {
+		x.id = byid[j].id;
+		rc = lin_neighbours(&cur, x.id, GRAPH_UP, mask, edges_cb, &x);
 	}
+	graph_lineage_edge *heap = out->edges;
+	out->edges = NULL;
+	if (rc == 0 && out->nedges) {
+		if ((out->edges = trib_arena_calloc(a, out->nedges, sizeof *out->edges)) != NULL)
+			memcpy(out->edges, heap, out->nedges * sizeof *out->edges);
+		else
+			rc = trib_error_last_code();
+	}
+	free(heap);
 done:
+	free(byid);
 	lin_walk_dispose(&cur);
 	lin_refs_dispose(&r);
 	lin_map_dispose(&index);

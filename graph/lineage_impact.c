@@ -25,12 +25,12 @@ static void counter_dispose(counter *c)
 	lin_strmap_dispose(&c->idx);
 }
 
-/* Count one for key (len bytes, not NUL-terminated: may point into LMDB). */
-static int counter_add(counter *c, const char *key, size_t len)
+/* Count n for key (len bytes, not NUL-terminated: may point into LMDB). */
+static int counter_add(counter *c, const char *key, size_t len, size_t n)
 {
 	uint32_t at = lin_strmap_get(&c->idx, key, len);
 	if (at != LIN_NONE) {
-		c->v[at].count++;
+		c->v[at].count += n;
 		return 0;
 	}
 	if (c->n == c->cap) {
@@ -44,7 +44,7 @@ static int counter_add(counter *c, const char *key, size_t len)
 	const char *k = trib_arena_strndup(c->a, key, len);
 	if (!k)
 		return trib_error_last_code();
-	c->v[c->n] = (graph_count){k, 1};
+	c->v[c->n] = (graph_count){k, n};
 	int rc = lin_strmap_put(&c->idx, k, len, (uint32_t)c->n);
 	if (rc)
 		return rc;
@@ -68,19 +68,130 @@ static void counter_finish(counter *c, graph_count **out, size_t *n)
 	*n = c->n;
 }
 
-/* Count product id under its owner and domain, read from the packed node
- * record: no protobuf decoding, no copies unless the key is new. */
-static int count_product(counter *owners, counter *domains, graph_txn *t, uint64_t id)
+/* Counts by owner and domain: by node id while walking, by name at the end. */
+typedef struct tally {
+	counter owners, domains;
+	lin_map ids;      /* team or domain node id -> index in n */
+	size_t *n;        /* products per id */
+	uint64_t *id;
+	int *is_owner;
+	size_t len, cap;
+} tally;
+
+static int tally_id(tally *t, uint64_t id, int is_owner)
 {
+	/* Teams and domains are distinct nodes, so one map serves both; id 0
+	 * (no owner) is kept apart from any node. */
+	uint64_t key = id ? id : (uint64_t)1 << 63;
+	uint32_t at;
+	int rc = lin_map_insert(&t->ids, key, (uint32_t)t->len, &at);
+	if (rc)
+		return rc;
+	if (at != LIN_NONE) {
+		t->n[at]++;
+		return 0;
+	}
+	if (t->len == t->cap) {
+		size_t ncap = t->cap ? t->cap * 2 : 16;
+		size_t *n = realloc(t->n, ncap * sizeof *n);
+		if (n)
+			t->n = n;
+		uint64_t *ids = n ? realloc(t->id, ncap * sizeof *ids) : NULL;
+		if (ids)
+			t->id = ids;
+		int *o = ids ? realloc(t->is_owner, ncap * sizeof *o) : NULL;
+		if (!o)
+			return trib_error_set(TRIB_ENOMEM, "out of memory counting owners");
+		t->is_owner = o;
+		t->cap = ncap;
+	}
+	t->n[t->len] = 1;
+	t->id[t->len] = id;
+	t->is_owner[t->len] = is_owner;
+	t->len++;
+	return 0;
+}
+
+/*
+ * Owner and domain of the walk's products, counted as the walk reads their
+ * OWNED_BY and IN_DOMAIN edges along with the lineage edges: counting a
+ * 360k-node closure then reads no node record and keeps nothing per node
+ * but a flag. (OWNED_BY sorts before IN_DOMAIN, and a product without an
+ * owner has no OWNED_BY edge.)
+ */
+typedef struct attrs {
+	tally *t;
+	size_t first;      /* positions before it are not affected products (the root) */
+	size_t owner_pos;  /* position of the last OWNED_BY seen, and its team */
+	uint64_t owner_id;
+	uint8_t *counted;  /* by position: 1 = counted from its edges */
+	size_t cap;
+} attrs;
+
+static int attr_cb(lin_walk *w, size_t pos, uint64_t nb, unsigned kind, void *payload)
+{
+	attrs *x = payload;
+	if (pos < x->first)
+		return 0;
+	if (kind == GRAPH_EDGE_OWNED_BY) {
+		x->owner_pos = pos;
+		x->owner_id = nb;
+		return 0;
+	}
+	if (pos >= x->cap) {
+		size_t ncap = w->cap > pos ? w->cap : pos + 1;
+		uint8_t *c = realloc(x->counted, ncap);
+		if (!c)
+			return trib_error_set(TRIB_ENOMEM, "out of memory counting %zu products", ncap);
+		memset(c + x->cap, 0, ncap - x->cap);
+		x->counted = c;
+		x->cap = ncap;
+	}
+	if (x->counted[pos])
+		return 0;
+	x->counted[pos] = 1;
+	int rc = tally_id(x->t, x->owner_pos == pos ? x->owner_id : 0, 1);
+	return rc ? rc : tally_id(x->t, nb, 0);
+}
+
+/* Count product id, found at walk position pos (LIN_NONE when not in the walk). */
+static int count_product(tally *t, const attrs *x, graph_txn *txn, uint64_t id, uint32_t pos)
+{
+	if (pos != LIN_NONE && pos < x->cap && x->counted[pos])
+		return 0;
+	/* Not expanded (a cut walk, a derived field's product, a field root's
+	 * walk) or a placeholder with no IN_DOMAIN edge: the node record says. */
 	gstore_node n;
-	int rc = gstore_node_read(&n, t, id);
+	int rc = gstore_node_read(&n, txn, id);
 	if (rc)
 		return rc;
 	const char *slash = memchr(n.ref, '/', n.ref_len);
-	size_t dlen = slash ? (size_t)(slash - n.ref) : 0;
-	if ((rc = counter_add(owners, n.owner, n.owner_len)) != 0)
+	if ((rc = counter_add(&t->owners, n.owner, n.owner_len, 1)) != 0)
 		return rc;
-	return counter_add(domains, n.ref, dlen);
+	return counter_add(&t->domains, n.ref, slash ? (size_t)(slash - n.ref) : 0, 1);
+}
+
+static int tally_finish(tally *t, lin_refs *r)
+{
+	for (size_t i = 0; i < t->len; i++) {
+		const char *name = "";
+		int rc = t->id[i] ? lin_refs_get(&name, r, t->id[i]) : 0;
+		if (rc == 0)
+			rc = counter_add(t->is_owner[i] ? &t->owners : &t->domains, name, strlen(name), t->n[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void tally_dispose(tally *t)
+{
+	counter_dispose(&t->owners);
+	counter_dispose(&t->domains);
+	lin_map_dispose(&t->ids);
+	free(t->n);
+	free(t->id);
+	free(t->is_owner);
 }
 
 /* ------------------------------------------------------------- closures */
@@ -256,13 +367,11 @@ static int via_fields(graph_affected *out, via_ctx *x, const lin_hit *h)
 
 /* ----------------------------------------------------------------- query */
 
-static int report(graph_impact_report *out, lin_walk *w, trib_arena *a, const lin_hit *hits, size_t nhits,
-		  uint64_t root_product, int field_root, int summary_only)
+static int report(graph_impact_report *out, lin_walk *w, const attrs *ax, trib_arena *a, const lin_hit *hits,
+		  size_t nhits, uint64_t root_product, int field_root, int summary_only)
 {
 	graph_txn *t = w->t;
-	counter owners, domains;
-	counter_init(&owners, a);
-	counter_init(&domains, a);
+	tally *tl = ax->t;
 	lin_refs r;
 	lin_refs_init(&r, t, a);
 	int rc = 0;
@@ -275,7 +384,7 @@ static int report(graph_impact_report *out, lin_walk *w, trib_arena *a, const li
 		rc = owned_fields(&vx);
 	for (size_t i = 0; rc == 0 && i < nhits; i++) {
 		const lin_hit *h = &hits[i];
-		if ((rc = count_product(&owners, &domains, t, h->product)) != 0 || summary_only)
+		if ((rc = count_product(tl, ax, t, h->product, h->derived ? LIN_NONE : h->pos)) != 0 || summary_only)
 			continue;
 		graph_affected *af = &out->affected[out->count++];
 		graph_node n;
@@ -291,14 +400,12 @@ static int report(graph_impact_report *out, lin_walk *w, trib_arena *a, const li
 		if (rc == 0)
 			rc = via_fields(af, &vx, h);
 	}
-	if (rc == 0) {
-		counter_finish(&owners, &out->by_owner, &out->nowners);
-		counter_finish(&domains, &out->by_domain, &out->ndomains);
+	if (rc == 0 && (rc = tally_finish(tl, &r)) == 0) {
+		counter_finish(&tl->owners, &out->by_owner, &out->nowners);
+		counter_finish(&tl->domains, &out->by_domain, &out->ndomains);
 	}
 	free(vx.owned);
 	lin_refs_dispose(&r);
-	counter_dispose(&owners);
-	counter_dispose(&domains);
 	return rc;
 }
 
@@ -323,6 +430,19 @@ int graph_lineage_impact(graph_impact_report *out, graph_txn *t, trib_arena *a, 
 	lin_products pc;
 	lin_products_init(&pc, t, a);
 	hit_list hits = {NULL, 0};
+	tally tl;
+	memset(&tl, 0, sizeof tl);
+	counter_init(&tl.owners, a);
+	counter_init(&tl.domains, a);
+	lin_map_init(&tl.ids);
+	/* Field roots walk fields too, and their hits are deduplicated later:
+	 * those count from node records. */
+	attrs ax = {&tl, 1, SIZE_MAX, 0, NULL, 0};
+	if (rn.kind != TRIB_KIND_FIELD) {
+		w.attr_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_OWNED_BY) | GRAPH_EDGE_BIT(GRAPH_EDGE_IN_DOMAIN);
+		w.attr = attr_cb;
+		w.payload = &ax;
+	}
 	rc = lin_walk_add(&w, root, LIN_NONE, 0, 0, 0, rn.kind, NULL);
 	const uint32_t feeds = GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS);
 	if (rc == 0 && rn.kind == TRIB_KIND_PRODUCT) {
@@ -330,7 +450,7 @@ int graph_lineage_impact(graph_impact_report *out, graph_txn *t, trib_arena *a, 
 	} else if (rc == 0 && rn.kind == TRIB_KIND_PORT) {
 		const char *colon = strrchr(rn.ref, ':');
 		rc = port_first_hop(&w, &pc, root, rn.product, colon ? colon + 1 : "");
-		if (rc == 0 && w.n > 1 && (!opts->max_depth || opts->max_depth > 1))
+		if (rc == 0 && w.n > 1)
 			rc = lin_walk_run(&w, 1, GRAPH_DOWN, feeds, 0);
 	} else if (rc == 0) {
 		rc = lin_walk_run(&w, 0, GRAPH_DOWN,
@@ -340,9 +460,11 @@ int graph_lineage_impact(graph_impact_report *out, graph_txn *t, trib_arena *a, 
 		rc = rn.kind == TRIB_KIND_FIELD ? lin_field_hits(&hits.v, &hits.n, &w) : product_hits(&hits, &w);
 	if (rc == 0) {
 		out->truncated = w.truncated;
-		rc = report(out, &w, a, hits.v, hits.n, rn.kind == TRIB_KIND_PRODUCT ? root : rn.product,
+		rc = report(out, &w, &ax, a, hits.v, hits.n, rn.kind == TRIB_KIND_PRODUCT ? root : rn.product,
 			    rn.kind == TRIB_KIND_FIELD, opts->summary_only);
 	}
+	free(ax.counted);
+	tally_dispose(&tl);
 	free(hits.v);
 	lin_products_dispose(&pc);
 	lin_walk_dispose(&w);

@@ -3,10 +3,12 @@
  * provenance.c): the breadth-first engine every lineage query runs on, an
  * id -> position map, and small shared helpers.
  *
- * The engine reads the adjacency sub-databases (store.h) directly through two
- * cursors kept open for the whole walk and seeks each wanted edge kind with
- * MDB_GET_BOTH_RANGE, so a hub with a million edges of other kinds costs
- * nothing. Its working memory (visits, map) is malloc'd, bounded by
+ * The engine reads the adjacency sub-databases (store.h) directly through
+ * cursors kept open for the whole walk: one per direction for lineage keys and
+ * one per direction for structural keys (store.h keeps them apart), so each
+ * cursor stays in its region of the tree and consecutive seeks stay on the
+ * leaf page it is on. A wanted kind is reached with MDB_GET_BOTH_RANGE, so a
+ * hub with a million edges of other kinds costs nothing. Its working memory (visits, map) is malloc'd, bounded by
  * max_nodes, and freed by lin_walk_dispose(); answers are copied to the
  * caller's arena by the query files.
  */
@@ -31,20 +33,33 @@
 
 /* ------------------------------------------------------------------ map */
 
-/* u64 key (never 0: node ids start at 1) -> u32 value; open addressing. */
+/*
+ * u64 key (never 0: node ids start at 1) -> u32 value; open addressing.
+ * A map told the largest key it will see (lin_map_dense) turns into a plain
+ * array indexed by key once it holds many entries: node ids are dense, and a
+ * large walk then costs one array access per neighbour instead of a probe
+ * into an out-of-cache table.
+ */
 typedef struct lin_map {
 	uint64_t *keys;
 	uint32_t *vals;
 	size_t cap; /* power of two, or 0 */
 	size_t n;
+	uint64_t dense_max; /* largest key, 0 = never dense */
+	uint32_t *dense;    /* value + 1 by key, 0 = absent (calloc'd: untouched pages cost nothing) */
 } lin_map;
 
 void lin_map_init(lin_map *m);
+/* Allow the dense form for keys up to max_key. */
+void lin_map_dense(lin_map *m, uint64_t max_key);
 void lin_map_dispose(lin_map *m);
 /* Value of key, or LIN_NONE. */
 uint32_t lin_map_get(const lin_map *m, uint64_t key);
 /* Insert or overwrite. TRIB_ENOMEM. */
 int lin_map_put(lin_map *m, uint64_t key, uint32_t val);
+/* One probe: *found = the value already there (LIN_NONE when key was absent and
+ * has now been inserted with val). TRIB_ENOMEM. */
+int lin_map_insert(lin_map *m, uint64_t key, uint32_t val, uint32_t *found);
 
 /* ----------------------------------------------------------------- walk */
 
@@ -59,13 +74,14 @@ typedef struct lin_visit {
 
 typedef struct lin_walk lin_walk;
 
-/* Decide whether to follow edge (w->v[from].id) -> to of `kind`, found going
- * `dir`: 1 follow, 0 skip, < 0 error (stops the walk, returned unchanged). */
-typedef int (*lin_edge_fn)(lin_walk *w, size_t from, uint64_t to, unsigned kind, int dir, void *payload);
+/* Told of every edge of w->attr_mask leaving the node at position pos (not
+ * followed): how a walk picks up owner and domain without reading nodes.
+ * Returns 0 or an error that stops the walk. */
+typedef int (*lin_attr_fn)(lin_walk *w, size_t pos, uint64_t nb, unsigned kind, void *payload);
 
 struct lin_walk {
 	graph_txn *t;
-	MDB_cursor *cur[2]; /* [0] out (going down), [1] in (going up) */
+	MDB_cursor *cur[2][2]; /* [0 out (down) | 1 in (up)][0 lineage key | 1 structural key] */
 	lin_visit *v;
 	size_t n, cap;
 	lin_map pos;        /* id -> position in v */
@@ -75,11 +91,20 @@ struct lin_walk {
 	unsigned ticks;
 	int truncated;      /* a node limit or the deadline stopped the walk */
 	int deadline_hit;
-	lin_edge_fn filter; /* NULL = follow every edge of the masks */
+	uint32_t attr_mask; /* edge kinds reported to attr, not followed (lineage phase only) */
+	lin_attr_fn attr;
 	void *payload;
+	uint32_t *order;    /* scratch: a level's positions sorted by node id */
+	size_t order_cap;
 };
 
 int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms);
+
+/* The largest node id in the store (0 when empty). */
+int lin_max_id(uint64_t *out, graph_txn *t);
+
+/* lin_max_id() for lin_map_dense(): 0 (stay a hash) when it cannot be read. */
+uint64_t lin_dense_bound(graph_txn *t);
 void lin_walk_dispose(lin_walk *w);
 
 /*
@@ -95,20 +120,20 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
  * the same depth. `dir` is GRAPH_DOWN or GRAPH_UP. Edges in lineage_mask cost
  * one hop; edges in structural_mask cost none (their targets join the current
  * level before it is expanded further). Stops quietly at max_depth; at
- * max_nodes or the deadline it stops and sets truncated.
+ * max_nodes or the deadline it stops and sets truncated. Each level is
+ * expanded in node-id order: consecutive seeks then mostly stay on the LMDB
+ * leaf page the cursor is on, and the order stays deterministic.
  */
 int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint32_t structural_mask);
 
 /*
  * Call fn for every neighbour of id through edges of the kinds in mask, going
- * dir (GRAPH_DOWN: out-edges, GRAPH_UP: in-edges), in stored order (kind, then
- * neighbour id). fn returns 0 to go on, 1 to stop early, < 0 to fail.
+ * dir (GRAPH_DOWN: out-edges, GRAPH_UP: in-edges): lineage kinds first, then
+ * structural ones, each in stored order (kind, then neighbour id). fn returns
+ * 0 to go on, 1 to stop early, < 0 to fail.
  */
 typedef int (*lin_nb_fn)(uint64_t nb, unsigned kind, void *payload);
 int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn fn, void *payload);
-
-/* 1 when an edge from -> to of `kind` exists. */
-int lin_edge_exists(lin_walk *w, uint64_t from, uint64_t to, unsigned kind);
 
 /* Kind of the node an edge of `kind` reaches going `dir`, when that is certain. */
 unsigned lin_edge_target_kind(unsigned kind, int dir);
@@ -177,10 +202,13 @@ void lin_strmap_dispose(lin_strmap *m);
 uint32_t lin_strmap_get(const lin_strmap *m, const char *s, size_t len);
 int lin_strmap_put(lin_strmap *m, const char *s, size_t len, uint32_t val);
 
-/* Node id -> reference in an arena, each node read once. */
+/* Node id -> reference in an arena, each node read once, through one cursor
+ * (so reads in id order stay on the leaf page it is on). */
 typedef struct lin_refs {
 	graph_txn *t;
 	trib_arena *a;
+	MDB_cursor *cur; /* nodes; opened on first use */
+	lin_strmap names; /* owner and domain names, one arena copy each */
 	lin_map idx;
 	const char **v;
 	size_t n, cap;
@@ -190,7 +218,17 @@ void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a);
 void lin_refs_dispose(lin_refs *r);
 int lin_refs_get(const char **out, lin_refs *r, uint64_t id);
 
-/* Describe node id, reached at depth from pred (0 for roots), into r's arena. */
+/* A node id and where it sits in some answer: sorted by id to read nodes in
+ * id order while filling the answer in its own order. */
+typedef struct lin_idpos {
+	uint64_t id;
+	size_t pos;
+} lin_idpos;
+
+void lin_sort_idpos(lin_idpos *v, size_t n);
+
+/* Describe node id, reached at depth from pred (0 for roots), into r's arena
+ * (as graph_node_get() would, read through r's cursor). */
 int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred);
 
 /*

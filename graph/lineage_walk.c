@@ -12,10 +12,16 @@ void lin_map_init(lin_map *m)
 	memset(m, 0, sizeof *m);
 }
 
+void lin_map_dense(lin_map *m, uint64_t max_key)
+{
+	m->dense_max = max_key;
+}
+
 void lin_map_dispose(lin_map *m)
 {
 	free(m->keys);
 	free(m->vals);
+	free(m->dense);
 	memset(m, 0, sizeof *m);
 }
 
@@ -29,8 +35,15 @@ static size_t hash64(uint64_t k)
 	return (size_t)k;
 }
 
+/* Entries after which a map with a known key range goes dense, and the
+ * largest array (in keys) it will allocate for that: 64M ids, 256 MB. */
+#define DENSE_AFTER 8192u
+#define DENSE_MAX_KEYS (UINT64_C(64) << 20)
+
 uint32_t lin_map_get(const lin_map *m, uint64_t key)
 {
+	if (m->dense)
+		return key <= m->dense_max ? m->dense[key] - 1 : LIN_NONE;
 	if (!m->cap)
 		return LIN_NONE;
 	size_t mask = m->cap - 1;
@@ -40,6 +53,23 @@ uint32_t lin_map_get(const lin_map *m, uint64_t key)
 		if (m->keys[i] == 0)
 			return LIN_NONE;
 	}
+}
+
+static int go_dense(lin_map *m)
+{
+	m->dense = calloc(m->dense_max + 1, sizeof *m->dense);
+	if (!m->dense)
+		return trib_error_set(TRIB_ENOMEM, "out of memory for a traversal index of %llu ids",
+				      (unsigned long long)m->dense_max);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			m->dense[m->keys[i]] = m->vals[i] + 1;
+	free(m->keys);
+	free(m->vals);
+	m->keys = NULL;
+	m->vals = NULL;
+	m->cap = 0;
+	return 0;
 }
 
 static int map_grow(lin_map *m)
@@ -69,22 +99,62 @@ static int map_grow(lin_map *m)
 	return 0;
 }
 
-int lin_map_put(lin_map *m, uint64_t key, uint32_t val)
+/* Room for one more entry; the map may have gone dense. */
+static int map_room(lin_map *m, uint64_t key)
 {
-	/* Keep the load under 1/2 so probes stay short. */
-	if ((m->n + 1) * 2 > m->cap) {
-		int rc = map_grow(m);
-		if (rc)
-			return rc;
+	if (m->dense || (m->n + 1) * 2 <= m->cap)
+		return 0;
+	if (m->dense_max && m->dense_max < DENSE_MAX_KEYS && m->n >= DENSE_AFTER && key <= m->dense_max)
+		return go_dense(m);
+	return map_grow(m);
+}
+
+int lin_map_insert(lin_map *m, uint64_t key, uint32_t val, uint32_t *found)
+{
+	int rc = map_room(m, key);
+	if (rc)
+		return rc;
+	if (m->dense) {
+		if (key > m->dense_max)
+			return trib_error_set(TRIB_EINTERNAL, "node id %llu above the store's largest %llu",
+					      (unsigned long long)key, (unsigned long long)m->dense_max);
+		*found = m->dense[key] - 1;
+		if (*found == LIN_NONE) {
+			m->dense[key] = val + 1;
+			m->n++;
+		}
+		return 0;
 	}
 	size_t mask = m->cap - 1;
 	size_t i = hash64(key) & mask;
 	while (m->keys[i] && m->keys[i] != key)
 		i = (i + 1) & mask;
-	if (!m->keys[i]) {
-		m->keys[i] = key;
-		m->n++;
+	if (m->keys[i]) {
+		*found = m->vals[i];
+		return 0;
 	}
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+	*found = LIN_NONE;
+	return 0;
+}
+
+int lin_map_put(lin_map *m, uint64_t key, uint32_t val)
+{
+	uint32_t found;
+	int rc = lin_map_insert(m, key, val, &found);
+	if (rc || found == LIN_NONE)
+		return rc;
+	/* Overwrite. */
+	if (m->dense) {
+		m->dense[key] = val + 1;
+		return 0;
+	}
+	size_t mask = m->cap - 1;
+	size_t i = hash64(key) & mask;
+	while (m->keys[i] != key)
+		i = (i + 1) & mask;
 	m->vals[i] = val;
 	return 0;
 }
@@ -98,6 +168,30 @@ int64_t lin_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int lin_max_id(uint64_t *out, graph_txn *t)
+{
+	MDB_cursor *c;
+	*out = 0;
+	int rc = mdb_cursor_open(t->txn, t->s->nodes, &c);
+	if (rc)
+		return gstore_mdb_err(rc, "opening a node cursor");
+	MDB_val k, v;
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == sizeof *out)
+		memcpy(out, k.mv_data, sizeof *out);
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : gstore_mdb_err(rc, "reading the largest node id");
+}
+
+uint64_t lin_dense_bound(graph_txn *t)
+{
+	uint64_t m;
+	if (lin_max_id(&m, t) == 0)
+		return m;
+	trib_error_clear();
+	return 0;
+}
+
 int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms)
 {
 	memset(w, 0, sizeof *w);
@@ -106,9 +200,14 @@ int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_dept
 	w->max_depth = max_depth;
 	w->deadline_ms = deadline_ms;
 	lin_map_init(&w->pos);
-	int rc = mdb_cursor_open(t->txn, t->s->out, &w->cur[0]);
-	if (rc == 0)
-		rc = mdb_cursor_open(t->txn, t->s->in, &w->cur[1]);
+	uint64_t max_id;
+	int rc = lin_max_id(&max_id, t);
+	if (rc)
+		return rc;
+	lin_map_dense(&w->pos, max_id);
+	for (int d = 0; d < 2 && rc == 0; d++)
+		for (int s = 0; s < 2 && rc == 0; s++)
+			rc = mdb_cursor_open(t->txn, d ? t->s->in : t->s->out, &w->cur[d][s]);
 	if (rc) {
 		lin_walk_dispose(w);
 		return gstore_mdb_err(rc, "opening the adjacency cursors");
@@ -118,10 +217,12 @@ int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_dept
 
 void lin_walk_dispose(lin_walk *w)
 {
-	for (int i = 0; i < 2; i++)
-		if (w->cur[i])
-			mdb_cursor_close(w->cur[i]);
+	for (int d = 0; d < 2; d++)
+		for (int s = 0; s < 2; s++)
+			if (w->cur[d][s])
+				mdb_cursor_close(w->cur[d][s]);
 	free(w->v);
+	free(w->order);
 	lin_map_dispose(&w->pos);
 	memset(w, 0, sizeof *w);
 }
@@ -129,16 +230,15 @@ void lin_walk_dispose(lin_walk *w)
 int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
 		 unsigned kind, uint32_t *pos)
 {
-	uint32_t at = lin_map_get(&w->pos, id);
-	if (at != LIN_NONE) {
-		if (pos)
-			*pos = at;
-		return 0;
-	}
 	if (pos)
 		*pos = LIN_NONE;
 	if ((w->max_nodes && w->n >= w->max_nodes) || w->n >= LIN_NONE - 1) {
-		w->truncated = 1;
+		/* Full: only nodes already in can be answered. */
+		uint32_t at = lin_map_get(&w->pos, id);
+		if (at == LIN_NONE)
+			w->truncated = 1;
+		else if (pos)
+			*pos = at;
 		return 0;
 	}
 	if (w->n == w->cap) {
@@ -149,9 +249,15 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 		w->v = nv;
 		w->cap = ncap;
 	}
-	int rc = lin_map_put(&w->pos, id, (uint32_t)w->n);
+	uint32_t at;
+	int rc = lin_map_insert(&w->pos, id, (uint32_t)w->n, &at);
 	if (rc)
 		return rc;
+	if (at != LIN_NONE) {
+		if (pos)
+			*pos = at;
+		return 0;
+	}
 	lin_visit *v = &w->v[w->n];
 	v->id = id;
 	v->pred = pred;
@@ -192,47 +298,63 @@ unsigned lin_edge_target_kind(unsigned kind, int dir)
 	}
 }
 
-int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn fn, void *payload)
+/*
+ * The kinds of mask stored under one key of id (lineage or structural).
+ * Values sort by (kind, neighbour): position on the key, seek once more only
+ * when its first value is of a smaller kind than wanted, then take whole
+ * pages of values (MDB_GET_MULTIPLE) and stop at the first larger kind. A key
+ * with a single value has no page of duplicates: GET_MULTIPLE then leaves the
+ * value MDB_SET returned, which is the one page.
+ */
+static int scan_key(MDB_cursor *c, uint64_t key_id, uint32_t mask, lin_nb_fn fn, void *payload)
 {
-	MDB_cursor *c = w->cur[dir == GRAPH_DOWN ? 0 : 1];
-	for (unsigned k = 1; k <= GRAPH_EDGE_KIND_MAX; k++) {
-		if (!(mask & GRAPH_EDGE_BIT(k)))
-			continue;
-		uint64_t start = GSTORE_ADJ(k, 0);
-		MDB_val key = gstore_u64_val(&id), val = gstore_u64_val(&start);
-		int rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH_RANGE);
-		while (rc == 0) {
-			uint64_t e;
-			memcpy(&e, val.mv_data, sizeof e);
-			if (GSTORE_ADJ_KIND(e) != k)
-				break;
-			int r = fn(GSTORE_ADJ_ID(e), k, payload);
-			if (r)
-				return r < 0 ? r : 0;
-			rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_DUP);
-		}
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return gstore_mdb_err(rc, "reading edges");
-	}
-	return 0;
-}
-
-int lin_edge_exists(lin_walk *w, uint64_t from, uint64_t to, unsigned kind)
-{
-	/* Own cursor: callers may be inside a lin_neighbours() iteration. */
-	MDB_cursor *c;
-	int rc = mdb_cursor_open(w->t->txn, w->t->s->out, &c);
-	if (rc)
-		return gstore_mdb_err(rc, "opening an edge cursor");
-	uint64_t v = GSTORE_ADJ(kind, to);
-	MDB_val key = gstore_u64_val(&from), val = gstore_u64_val(&v);
-	rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH);
-	mdb_cursor_close(c);
-	if (rc == 0)
-		return 1;
+	unsigned kmin = (unsigned)__builtin_ctz(mask), kmax = 31u - (unsigned)__builtin_clz(mask);
+	MDB_val key = gstore_u64_val(&key_id), val;
+	int rc = mdb_cursor_get(c, &key, &val, MDB_SET);
 	if (rc == MDB_NOTFOUND)
 		return 0;
-	return gstore_mdb_err(rc, "looking up an edge");
+	if (rc)
+		return gstore_mdb_err(rc, "reading edges");
+	uint64_t e;
+	memcpy(&e, val.mv_data, sizeof e);
+	if (GSTORE_ADJ_KIND(e) < kmin) {
+		uint64_t start = GSTORE_ADJ(kmin, 0);
+		val = gstore_u64_val(&start);
+		rc = mdb_cursor_get(c, &key, &val, MDB_GET_BOTH_RANGE);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc)
+			return gstore_mdb_err(rc, "reading edges");
+	}
+	for (rc = mdb_cursor_get(c, &key, &val, MDB_GET_MULTIPLE); rc == 0;
+	     rc = mdb_cursor_get(c, &key, &val, MDB_NEXT_MULTIPLE)) {
+		const unsigned char *p = val.mv_data;
+		for (size_t i = 0, n = val.mv_size / sizeof e; i < n; i++) {
+			memcpy(&e, p + i * sizeof e, sizeof e);
+			unsigned k = GSTORE_ADJ_KIND(e);
+			if (k > kmax)
+				return 0;
+			if (!(mask & GRAPH_EDGE_BIT(k)))
+				continue;
+			int r = fn(GSTORE_ADJ_ID(e), k, payload);
+			if (r)
+				return r < 0 ? r : 1;
+		}
+	}
+	return rc == MDB_NOTFOUND ? 0 : gstore_mdb_err(rc, "reading edges");
+}
+
+int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn fn, void *payload)
+{
+	int d = dir == GRAPH_DOWN ? 0 : 1;
+	int rc = 0;
+	if (mask & GSTORE_LINEAGE_KINDS)
+		rc = scan_key(w->cur[d][0], gstore_adj_key(id, GRAPH_EDGE_FEEDS), mask & GSTORE_LINEAGE_KINDS, fn,
+			      payload);
+	if (rc == 0 && (mask & GSTORE_STRUCT_KINDS))
+		rc = scan_key(w->cur[d][1], gstore_adj_key(id, GRAPH_EDGE_HAS_PORT), mask & GSTORE_STRUCT_KINDS, fn,
+			      payload);
+	return rc < 0 ? rc : 0;
 }
 
 typedef struct expand_ctx {
@@ -240,6 +362,7 @@ typedef struct expand_ctx {
 	size_t from;
 	uint32_t depth;
 	int dir;
+	uint32_t follow; /* kinds followed; the rest of the scan mask are attributes */
 	int stop;
 } expand_ctx;
 
@@ -247,16 +370,11 @@ static int expand_cb(uint64_t nb, unsigned kind, void *payload)
 {
 	expand_ctx *x = payload;
 	lin_walk *w = x->w;
-	if (lin_map_get(&w->pos, nb) != LIN_NONE)
-		return 0;
-	if (w->filter) {
-		int r = w->filter(w, x->from, nb, kind, x->dir, w->payload);
-		if (r <= 0)
-			return r;
-	}
+	if (!(x->follow & GRAPH_EDGE_BIT(kind)))
+		return w->attr(w, x->from, nb, kind, w->payload);
 	uint32_t pos;
-	int rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir,
-			      lin_edge_target_kind(kind, x->dir), &pos);
+	int rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir, lin_edge_target_kind(kind, x->dir),
+			      &pos);
 	if (rc)
 		return rc;
 	if (pos == LIN_NONE) {
@@ -277,18 +395,46 @@ static int tick(lin_walk *w)
 	return 0;
 }
 
-static int expand(lin_walk *w, size_t i, int dir, uint32_t mask, uint32_t depth, int *stop)
+static int expand(lin_walk *w, size_t i, int dir, uint32_t follow, uint32_t attrs, uint32_t depth, int *stop)
 {
-	expand_ctx x = {w, i, depth, dir, 0};
-	int rc = lin_neighbours(w, w->v[i].id, dir, mask, expand_cb, &x);
+	expand_ctx x = {w, i, depth, dir, follow, 0};
+	int rc = lin_neighbours(w, w->v[i].id, dir, follow | attrs, expand_cb, &x);
 	if (rc)
 		return rc;
 	*stop = x.stop;
 	return 0;
 }
 
+/* qsort has no payload: the array being sorted, per thread. */
+static _Thread_local const lin_visit *sort_v;
+
+static int cmp_pos_by_id(const void *x, const void *y)
+{
+	uint64_t a = sort_v[*(const uint32_t *)x].id, b = sort_v[*(const uint32_t *)y].id;
+	return a < b ? -1 : a > b;
+}
+
+/* Positions [i, end) sorted by node id, in w->order. */
+static int level_order(lin_walk *w, size_t i, size_t end)
+{
+	size_t n = end - i;
+	if (n > w->order_cap) {
+		uint32_t *o = realloc(w->order, n * sizeof *o);
+		if (!o)
+			return trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu nodes", n);
+		w->order = o;
+		w->order_cap = n;
+	}
+	for (size_t j = 0; j < n; j++)
+		w->order[j] = (uint32_t)(i + j);
+	sort_v = w->v;
+	qsort(w->order, n, sizeof *w->order, cmp_pos_by_id);
+	return 0;
+}
+
 int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint32_t structural_mask)
 {
+	uint32_t attrs = w->attr ? w->attr_mask : 0;
 	size_t i = from;
 	while (i < w->n) {
 		uint32_t d = w->v[i].depth;
@@ -298,19 +444,26 @@ int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint3
 			for (size_t j = i; j < w->n && !stop; j++) {
 				if (tick(w))
 					return 0;
-				if ((rc = expand(w, j, dir, structural_mask, d, &stop)) != 0)
+				if ((rc = expand(w, j, dir, structural_mask, 0, d, &stop)) != 0)
 					return rc;
 			}
 			if (stop)
 				return 0;
 		}
 		size_t end = w->n;
-		if (w->max_depth && d >= w->max_depth)
+		if (w->max_depth && d >= w->max_depth) {
+			/* The last level is not expanded, but its attributes are wanted. */
+			for (size_t j = i; attrs && j < end; j++)
+				if ((rc = expand(w, j, dir, 0, attrs, d, &stop)) != 0)
+					return rc;
 			return 0;
-		for (size_t j = i; j < end; j++) {
+		}
+		if ((rc = level_order(w, i, end)) != 0)
+			return rc;
+		for (size_t j = 0; j < end - i; j++) {
 			if (tick(w))
 				return 0;
-			if ((rc = expand(w, j, dir, lineage_mask, d + 1, &stop)) != 0)
+			if ((rc = expand(w, w->order[j], dir, lineage_mask, attrs, d + 1, &stop)) != 0)
 				return rc;
 			if (stop)
 				return 0;
@@ -543,12 +696,51 @@ void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a)
 	r->t = t;
 	r->a = a;
 	lin_map_init(&r->idx);
+	lin_strmap_init(&r->names);
+	/* Large answers cache a ref per node: let the index go dense. */
+	lin_map_dense(&r->idx, lin_dense_bound(t));
 }
 
 void lin_refs_dispose(lin_refs *r)
 {
+	if (r->cur)
+		mdb_cursor_close(r->cur);
 	lin_map_dispose(&r->idx);
+	lin_strmap_dispose(&r->names);
 	memset(r, 0, sizeof *r);
+}
+
+/* The record of node id, pointing into LMDB memory (valid while the transaction is). */
+static int refs_read(gstore_node *out, lin_refs *r, uint64_t id)
+{
+	int rc;
+	if (!r->cur && (rc = mdb_cursor_open(r->t->txn, r->t->s->nodes, &r->cur)) != 0)
+		return gstore_mdb_err(rc, "opening a node cursor");
+	MDB_val k = gstore_u64_val(&id), v;
+	rc = mdb_cursor_get(r->cur, &k, &v, MDB_SET);
+	if (rc == MDB_NOTFOUND)
+		return trib_error_set(TRIB_ENOTFOUND, "no node %llu", (unsigned long long)id);
+	if (rc)
+		return gstore_mdb_err(rc, "reading a node");
+	return gstore_node_decode(out, &v);
+}
+
+/* The arena copy of ref (remembered for id), reusing one made before. */
+static int refs_keep(const char **out, lin_refs *r, uint64_t id, const char *ref, size_t len)
+{
+	uint32_t at;
+	int rc = lin_map_insert(&r->idx, id, (uint32_t)r->n, &at);
+	if (rc)
+		return rc;
+	if (at != LIN_NONE) {
+		*out = r->v[at];
+		return 0;
+	}
+	const char *s = trib_arena_strndup(r->a, ref, len);
+	if (!s || (rc = lin_strv_push(&r->v, &r->n, &r->cap, r->a, s)) != 0)
+		return s ? rc : trib_error_last_code();
+	*out = s;
+	return 0;
 }
 
 int lin_refs_get(const char **out, lin_refs *r, uint64_t id)
@@ -559,36 +751,67 @@ int lin_refs_get(const char **out, lin_refs *r, uint64_t id)
 		return 0;
 	}
 	gstore_node n;
-	int rc = gstore_node_read(&n, r->t, id);
-	if (rc)
-		return rc;
-	const char *s = trib_arena_strndup(r->a, n.ref, n.ref_len);
-	if (!s)
-		return trib_error_last_code();
-	if ((rc = lin_strv_push(&r->v, &r->n, &r->cap, r->a, s)) != 0)
-		return rc;
-	if ((rc = lin_map_put(&r->idx, id, (uint32_t)(r->n - 1))) != 0)
-		return rc;
-	*out = s;
-	return 0;
+	int rc = refs_read(&n, r, id);
+	return rc ? rc : refs_keep(out, r, id, n.ref, n.ref_len);
+}
+
+static int cmp_idpos(const void *x, const void *y)
+{
+	const lin_idpos *a = x, *b = y;
+	if (a->id != b->id)
+		return a->id < b->id ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+void lin_sort_idpos(lin_idpos *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_idpos);
+}
+
+/* One arena copy per distinct owner or domain name: a million nodes share a few hundred. */
+static int refs_name(const char **out, lin_refs *r, const char *s, size_t len)
+{
+	uint32_t at = lin_strmap_get(&r->names, s, len);
+	if (at != LIN_NONE) {
+		*out = r->v[at];
+		return 0;
+	}
+	const char *c = trib_arena_strndup(r->a, s, len);
+	int rc = c ? lin_strv_push(&r->v, &r->n, &r->cap, r->a, c) : trib_error_last_code();
+	if (rc == 0)
+		rc = lin_strmap_put(&r->names, c, len, (uint32_t)(r->n - 1));
+	*out = c;
+	return rc;
 }
 
 int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred)
 {
-	graph_node gn;
-	int rc = lin_node(&gn, r->t, r->a, id);
-	if (rc)
+	gstore_node n;
+	int rc = refs_read(&n, r, id);
+	if (rc || (rc = refs_keep(&out->ref, r, id, n.ref, n.ref_len)) != 0)
 		return rc;
 	out->id = id;
-	out->kind = gn.kind;
-	out->ref = gn.ref;
-	out->owner = gn.owner;
-	out->domain = gn.domain;
+	out->kind = n.kind;
 	out->depth = depth;
-	out->placeholder = gn.placeholder;
-	out->deprecated = gn.deprecated;
 	out->pred = pred;
-	out->predecessor = "";
+	out->domain = out->owner = out->predecessor = "";
+	out->placeholder = out->deprecated = 0;
+	if (n.kind == TRIB_KIND_DOMAIN) {
+		out->domain = out->ref;
+	} else if (n.kind == TRIB_KIND_PRODUCT || n.kind == TRIB_KIND_PORT || n.kind == TRIB_KIND_FIELD) {
+		/* As graph_node_get(): the domain from the reference, the owner and
+		 * flags from the product node. */
+		const char *slash = strchr(out->ref, '/');
+		if (slash && (rc = refs_name(&out->domain, r, out->ref, (size_t)(slash - out->ref))) != 0)
+			return rc;
+		gstore_node p = n;
+		if (n.kind != TRIB_KIND_PRODUCT && (rc = refs_read(&p, r, n.product)) != 0)
+			return rc;
+		out->placeholder = (p.flags & GSTORE_FLAG_PLACEHOLDER) != 0;
+		out->deprecated = (p.flags & GSTORE_FLAG_DEPRECATED) != 0;
+		if ((rc = refs_name(&out->owner, r, p.owner, p.owner_len)) != 0)
+			return rc;
+	}
 	return pred ? lin_refs_get(&out->predecessor, r, pred) : 0;
 }
 

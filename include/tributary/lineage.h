@@ -88,10 +88,12 @@ typedef struct graph_lineage_edge {
 /** A lineage graph, or one page of it. Everything is in the caller's arena. */
 typedef struct graph_lineage_graph {
 	const char *root;           /**< canonical reference of the root */
-	graph_lineage_node *nodes;  /**< this page, in breadth-first order (depth, then discovery) */
+	graph_lineage_node *nodes;  /**< this page, in breadth-first order: by depth; within a depth
+	                                 as discovered expanding the previous depth in node-id order */
 	size_t count;
-	graph_lineage_edge *edges;  /**< edges among answer nodes; each edge is in the page of
-	                                 its later endpoint, so the pages together list each once */
+	graph_lineage_edge *edges;  /**< edges among answer nodes, each in the page of its `to`
+	                                 node (so the pages together list each once), ordered
+	                                 by the `to` node's id */
 	size_t nedges;
 	size_t total;               /**< answer nodes over all pages */
 	size_t next_offset;         /**< offset of the next page; 0 = this is the last */

@@ -163,6 +163,11 @@ START_TEST(depth_and_node_limits)
 	ck_assert_uint_eq(r.total, 2);
 	ck_assert_int_eq(r.truncated, 1);
 	ck_assert_str_eq(lm_affected(&r), "mid/b@1 [src/a > mid/b] {src/a#x}; mid/c@1 [src/a > mid/c] {}");
+	/* the cut walk never expanded c: its owner comes from its node record */
+	ck_assert_str_eq(lm_counts(r.by_owner, r.nowners), "team-b=2");
+	o.summary_only = 1;
+	r = run("src/a", &o);
+	ck_assert_str_eq(lm_counts(r.by_domain, r.ndomains), "mid=2");
 }
 END_TEST
 
