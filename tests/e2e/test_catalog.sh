@@ -69,6 +69,12 @@ while :; do
 	[ $pages -lt 10 ] || fail "paging does not end"
 done
 assert_eq 3 "$pages" "pages of 5 for 12 products"
+# --all merges the pages into one reply.
+run_trib 0 list --all --page-size 5 --json
+assert_json 'len(d["products"]) == 12 and len(set(p["name"] for p in d["products"])) == 12' 'd["next_page_token"] == ""'
+run_trib 0 list --all --page-size 5
+[ "$(wc -l <"$WORK/out")" -eq 13 ] || fail "--all should print a header and 12 rows"
+assert_out_lacks "next page"
 n_seen=$(printf '%s\n' $seen | sort -u | wc -l)
 assert_eq 12 "$n_seen" "distinct products over all pages"
 

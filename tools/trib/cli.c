@@ -142,7 +142,11 @@ const trib_cmd trib_commands[] = {
 	{"register", "FILE|DIR...", "register data products, domain maps and glossaries from YAML",
 	 "A DIR stands for every *.yaml and *.yml file below it. Every problem is printed as\n"
 	 "file:line:column: severity: message; a file with an error registers nothing (with\n"
-	 "--keep-going the other files still register). One line per product says what happened.\n"
+	 "--keep-going the other files still register). Domains are upserted first, then all\n"
+	 "products go in one RegisterProducts stream (any order: a bare upstream name that one\n"
+	 "product of the run has is sent as its domain/name), then glossary terms.\n"
+	 "One line per product says what happened; policy violations follow, one per line.\n"
+	 "--json prints a RegisterProductsSummary (verdict per product; errors lists every error).\n"
 	 "Exit status: 0 when everything registered, 4 for invalid input, 6 when the policy\n"
 	 "refused a product, 5 when the server is unreachable.",
 	 register_opts, 1, -1, 0, trib_cmd_register},
