@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 graph_store *fx_store;
 trib_arena fx_arena;
@@ -33,10 +34,38 @@ void fx_rmtree(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-void fx_setup(void)
+/*
+ * Check runs each test in a forked child, and a failed assertion ends it with
+ * _exit(), skipping the teardown. So every store lives under one directory
+ * made when the test program starts, and the program removes that directory
+ * when it exits.
+ */
+static char base_dir[200];
+static pid_t base_pid;
+
+static void remove_base(void)
+{
+	/* Test children that exit normally run this too: only the maker removes. */
+	if (base_dir[0] && getpid() == base_pid)
+		fx_rmtree(base_dir);
+}
+
+__attribute__((constructor)) static void make_base(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	snprintf(fx_dir, sizeof fx_dir, "%s/trib-graph-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	snprintf(base_dir, sizeof base_dir, "%s/trib-graph-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+	if (!mkdtemp(base_dir)) {
+		base_dir[0] = '\0';
+		return;
+	}
+	base_pid = getpid();
+	atexit(remove_base);
+}
+
+void fx_setup(void)
+{
+	ck_assert_msg(base_dir[0] != '\0', "could not make a temporary directory");
+	snprintf(fx_dir, sizeof fx_dir, "%s/store-XXXXXX", base_dir);
 	ck_assert_ptr_nonnull(mkdtemp(fx_dir));
 	graph_open_opts o = GRAPH_OPEN_OPTS_INIT;
 	o.no_sync = 1;
@@ -54,7 +83,7 @@ void fx_teardown(void)
 	fx_rmtree(fx_dir);
 }
 
-static char *dup(const char *s)
+static char *fx_strdup(const char *s)
 {
 	return s ? trib_arena_strdup(&fx_arena, s) : NULL;
 }
@@ -74,11 +103,11 @@ trib_product *fx_product(const char *domain, const char *name, const char *owner
 	trib_product *p = trib_arena_alloc(&fx_arena, sizeof *p);
 	ck_assert_ptr_nonnull(p);
 	tributary__v1__data_product__init(p);
-	p->domain = dup(domain);
-	p->name = dup(name);
+	p->domain = fx_strdup(domain);
+	p->name = fx_strdup(name);
 	if (owner)
-		p->owner = dup(owner);
-	p->version = dup("1.0.0");
+		p->owner = fx_strdup(owner);
+	p->version = fx_strdup("1.0.0");
 	return p;
 }
 
@@ -87,15 +116,15 @@ Tributary__V1__OutputPort *fx_output(trib_product *p, const char *port, ...)
 	Tributary__V1__OutputPort *o = trib_arena_alloc(&fx_arena, sizeof *o);
 	ck_assert_ptr_nonnull(o);
 	tributary__v1__output_port__init(o);
-	o->name = dup(port);
+	o->name = fx_strdup(port);
 	va_list ap;
 	va_start(ap, port);
 	for (const char *f; (f = va_arg(ap, const char *));) {
 		Tributary__V1__Field *fl = trib_arena_alloc(&fx_arena, sizeof *fl);
 		ck_assert_ptr_nonnull(fl);
 		tributary__v1__field__init(fl);
-		fl->name = dup(f);
-		fl->type = dup("string");
+		fl->name = fx_strdup(f);
+		fl->type = fx_strdup("string");
 		PUSH(o->n_fields, o->fields, fl);
 	}
 	va_end(ap);
@@ -108,13 +137,13 @@ Tributary__V1__InputPort *fx_input(trib_product *p, const char *source, const ch
 	Tributary__V1__InputPort *in = trib_arena_alloc(&fx_arena, sizeof *in);
 	ck_assert_ptr_nonnull(in);
 	tributary__v1__input_port__init(in);
-	in->source = dup(source);
+	in->source = fx_strdup(source);
 	if (port)
-		in->port = dup(port);
+		in->port = fx_strdup(port);
 	va_list ap;
 	va_start(ap, port);
 	for (const char *f; (f = va_arg(ap, const char *));)
-		PUSH(in->n_fields, in->fields, dup(f));
+		PUSH(in->n_fields, in->fields, fx_strdup(f));
 	va_end(ap);
 	PUSH(p->n_input_ports, p->input_ports, in);
 	return in;
@@ -125,23 +154,23 @@ void fx_mapping(Tributary__V1__InputPort *in, const char *output, ...)
 	Tributary__V1__FieldMapping *m = trib_arena_alloc(&fx_arena, sizeof *m);
 	ck_assert_ptr_nonnull(m);
 	tributary__v1__field_mapping__init(m);
-	m->output = dup(output);
+	m->output = fx_strdup(output);
 	va_list ap;
 	va_start(ap, output);
 	for (const char *f; (f = va_arg(ap, const char *));)
-		PUSH(m->n_inputs, m->inputs, dup(f));
+		PUSH(m->n_inputs, m->inputs, fx_strdup(f));
 	va_end(ap);
 	PUSH(in->n_mappings, in->mappings, m);
 }
 
 void fx_tag(trib_product *p, const char *tag)
 {
-	PUSH(p->n_tags, p->tags, dup(tag));
+	PUSH(p->n_tags, p->tags, fx_strdup(tag));
 }
 
 void fx_term(trib_product *p, const char *term)
 {
-	PUSH(p->n_glossary_terms, p->glossary_terms, dup(term));
+	PUSH(p->n_glossary_terms, p->glossary_terms, fx_strdup(term));
 }
 
 int fx_put(const trib_product *p, graph_put_result *out)
