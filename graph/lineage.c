@@ -19,11 +19,11 @@ typedef struct seed_ctx {
 static int seed_cb(uint64_t nb, unsigned kind, void *payload)
 {
 	seed_ctx *s = payload;
-	uint32_t pos;
-	int rc = lin_walk_add(s->w, nb, s->pred, 0, kind, s->dir, lin_edge_target_kind(kind, s->dir), &pos);
+	int added;
+	int rc = lin_walk_add(s->w, nb, s->pred, 0, kind, s->dir, lin_edge_target_kind(kind, s->dir), &added);
 	if (rc)
 		return rc;
-	return pos == LIN_NONE ? 1 : 0; /* stop at the node limit */
+	return added < 0 ? 1 : 0; /* stop at the node limit */
 }
 
 /* Add every neighbour of the node at position at, through `mask` going dir, at depth 0. */
@@ -146,7 +146,7 @@ static int merge(order *o, const lin_walk *up, const lin_walk *down, size_t max_
 	size_t cap = 0, i = 0, j = 0;
 	lin_map seen;
 	lin_map_init(&seen);
-	lin_map_dense(&seen, up->pos.dense_max);
+	lin_map_dense(&seen, up->max_id > down->max_id ? up->max_id : down->max_id);
 	int rc = 0;
 	for (uint32_t d = 0; rc == 0 && (i < up->n || j < down->n); d++) {
 		for (; rc == 0 && i < up->n && up->v[i].depth == d; i++) {

@@ -231,7 +231,8 @@ static int names_port_cb(uint64_t nb, unsigned kind, void *payload)
  * one that names other ports may still have a port-less input too, which only
  * its record tells.
  */
-static int port_first_hop(lin_walk *w, lin_products *pc, uint64_t port, uint64_t product, const char *port_name)
+static int port_first_hop(lin_walk *w, lin_products *pc, uint64_t port, uint64_t product, const char *product_ref,
+			  const char *port_name)
 {
 	lin_ids named = {0}, feeds = {0};
 	int rc = lin_neighbours(w, port, GRAPH_DOWN, GRAPH_EDGE_BIT(GRAPH_EDGE_PORT_FEEDS), lin_ids_cb, &named);
@@ -241,13 +242,13 @@ static int port_first_hop(lin_walk *w, lin_products *pc, uint64_t port, uint64_t
 		rc = lin_neighbours(w, product, GRAPH_DOWN, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), lin_ids_cb, &feeds);
 	for (size_t i = 0; rc == 0 && i < feeds.n; i++) {
 		uint64_t c = feeds.v[i];
-		if (lin_map_get(&w->pos, c) != LIN_NONE)
+		if (lin_walk_has(w, c))
 			continue;
 		names_port_ctx x = {w->t, product, 0, 0};
 		rc = lin_neighbours(w, c, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_PORT_FEEDS), names_port_cb, &x);
 		int whole = !x.found;
 		if (rc == 0 && x.found)
-			rc = lin_reads_whole(&whole, pc, c, product, port_name);
+			rc = lin_reads_whole(&whole, pc, c, product, product_ref, port_name);
 		if (rc == 0 && whole)
 			rc = lin_walk_add(w, c, 0, 1, GRAPH_EDGE_FEEDS, GRAPH_DOWN, TRIB_KIND_PRODUCT, NULL);
 	}
@@ -319,14 +320,14 @@ static int via_cb(uint64_t field, unsigned kind, void *payload)
 	via_ctx *x = payload;
 	(void)kind;
 	if (x->field_root) {
-		if (lin_map_get(&x->w->pos, field) == LIN_NONE)
+		if (!lin_walk_has(x->w, field))
 			return 0;
 	} else {
 		gstore_node n;
 		int rc = gstore_node_read(&n, x->w->t, field);
 		if (rc)
 			return rc;
-		if (n.product != x->root_product && lin_map_get(&x->w->pos, n.product) == LIN_NONE)
+		if (n.product != x->root_product && !lin_walk_has(x->w, n.product))
 			return 0;
 	}
 	const char *ref;
@@ -449,7 +450,9 @@ int graph_lineage_impact(graph_impact_report *out, graph_txn *t, trib_arena *a, 
 		rc = lin_walk_run(&w, 0, GRAPH_DOWN, feeds, 0);
 	} else if (rc == 0 && rn.kind == TRIB_KIND_PORT) {
 		const char *colon = strrchr(rn.ref, ':');
-		rc = port_first_hop(&w, &pc, root, rn.product, colon ? colon + 1 : "");
+		const char *pref = lin_product_ref(a, rn.ref);
+		rc = pref ? port_first_hop(&w, &pc, root, rn.product, pref, colon ? colon + 1 : "")
+			  : trib_error_last_code();
 		if (rc == 0 && w.n > 1)
 			rc = lin_walk_run(&w, 1, GRAPH_DOWN, feeds, 0);
 	} else if (rc == 0) {

@@ -84,7 +84,9 @@ struct lin_walk {
 	MDB_cursor *cur[2][2]; /* [0 out (down) | 1 in (up)][0 lineage key | 1 structural key] */
 	lin_visit *v;
 	size_t n, cap;
-	lin_map pos;        /* id -> position in v */
+	lin_map pos;        /* id -> position in v, while the walk is small */
+	uint64_t *seen;     /* then a bitmap over ids (lin_walk_has); positions are in v only */
+	uint64_t max_id;    /* largest id in the store: the bitmap's size */
 	size_t max_nodes;   /* 0 = unlimited */
 	uint32_t max_depth; /* 0 = unlimited */
 	int64_t deadline_ms;
@@ -108,12 +110,15 @@ uint64_t lin_dense_bound(graph_txn *t);
 void lin_walk_dispose(lin_walk *w);
 
 /*
- * Add node id unless already present. *pos (may be NULL) receives its
- * position, or LIN_NONE when it was not added because of a limit (then
+ * Add node id unless already present. *added (may be NULL) = 1 when added,
+ * 0 when it was there already, -1 when a limit kept it out (then
  * w->truncated is set). Depth limits are the caller's business here.
  */
 int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
-		 unsigned kind, uint32_t *pos);
+		 unsigned kind, int *added);
+
+/* 1 when node id is in the walk. */
+int lin_walk_has(const lin_walk *w, uint64_t id);
 
 /*
  * Breadth-first from the nodes at positions [from, n), which must all have
@@ -263,10 +268,18 @@ int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w);
 int lin_input_product(uint64_t *out, graph_txn *t, const Tributary__V1__InputPort *ip);
 
 /*
+ * Does input port ip name product `id` (canonical reference `ref`)? A
+ * "domain/name" source is that reference already (the store formats it so):
+ * compared as text; only bare names are resolved.
+ */
+int lin_input_names(const Tributary__V1__InputPort *ip, graph_txn *t, uint64_t id, const char *ref);
+
+/*
  * Does product `consumer` read product `upstream` whole (an input port with
  * that source and no field list)? With port_name non-NULL, only inputs that
- * name no port or that port count. Resolves sources through t.
+ * name no port or that port count. `upstream_ref` is upstream's reference.
  */
-int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *port_name);
+int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *upstream_ref,
+		    const char *port_name);
 
 #endif

@@ -200,11 +200,9 @@ int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_dept
 	w->max_depth = max_depth;
 	w->deadline_ms = deadline_ms;
 	lin_map_init(&w->pos);
-	uint64_t max_id;
-	int rc = lin_max_id(&max_id, t);
+	int rc = lin_max_id(&w->max_id, t);
 	if (rc)
 		return rc;
-	lin_map_dense(&w->pos, max_id);
 	for (int d = 0; d < 2 && rc == 0; d++)
 		for (int s = 0; s < 2 && rc == 0; s++)
 			rc = mdb_cursor_open(t->txn, d ? t->s->in : t->s->out, &w->cur[d][s]);
@@ -223,22 +221,47 @@ void lin_walk_dispose(lin_walk *w)
 				mdb_cursor_close(w->cur[d][s]);
 	free(w->v);
 	free(w->order);
+	free(w->seen);
 	lin_map_dispose(&w->pos);
 	memset(w, 0, sizeof *w);
 }
 
-int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
-		 unsigned kind, uint32_t *pos)
+/* A walk this large switches its membership from the hash to a bitmap over
+ * every id: 2M ids cost 256 KB, touched once, instead of a table that grows
+ * out of cache; and calls then fault in far fewer fresh pages. */
+#define WALK_BITMAP_AFTER 4096u
+
+static int walk_go_bitmap(lin_walk *w)
 {
-	if (pos)
-		*pos = LIN_NONE;
+	w->seen = calloc(w->max_id / 64 + 1, sizeof *w->seen);
+	if (!w->seen)
+		return trib_error_set(TRIB_ENOMEM, "out of memory for a bitmap of %llu ids",
+				      (unsigned long long)w->max_id);
+	for (size_t i = 0; i < w->n; i++)
+		w->seen[w->v[i].id >> 6] |= UINT64_C(1) << (w->v[i].id & 63);
+	lin_map_dispose(&w->pos);
+	return 0;
+}
+
+int lin_walk_has(const lin_walk *w, uint64_t id)
+{
+	if (w->seen)
+		return id <= w->max_id && (w->seen[id >> 6] >> (id & 63) & 1);
+	return lin_map_get(&w->pos, id) != LIN_NONE;
+}
+
+int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsigned edge, int dir,
+		 unsigned kind, int *added)
+{
+	int dummy;
+	if (!added)
+		added = &dummy;
+	*added = 0;
+	if (lin_walk_has(w, id))
+		return 0;
 	if ((w->max_nodes && w->n >= w->max_nodes) || w->n >= LIN_NONE - 1) {
-		/* Full: only nodes already in can be answered. */
-		uint32_t at = lin_map_get(&w->pos, id);
-		if (at == LIN_NONE)
-			w->truncated = 1;
-		else if (pos)
-			*pos = at;
+		w->truncated = 1;
+		*added = -1;
 		return 0;
 	}
 	if (w->n == w->cap) {
@@ -249,25 +272,25 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 		w->v = nv;
 		w->cap = ncap;
 	}
-	uint32_t at;
-	int rc = lin_map_insert(&w->pos, id, (uint32_t)w->n, &at);
-	if (rc)
+	int rc;
+	if (w->seen) {
+		if (id > w->max_id)
+			return trib_error_set(TRIB_EINTERNAL, "node id %llu above the store's largest %llu",
+					      (unsigned long long)id, (unsigned long long)w->max_id);
+		w->seen[id >> 6] |= UINT64_C(1) << (id & 63);
+	} else if ((rc = lin_map_put(&w->pos, id, (uint32_t)w->n)) != 0) {
 		return rc;
-	if (at != LIN_NONE) {
-		if (pos)
-			*pos = at;
-		return 0;
 	}
-	lin_visit *v = &w->v[w->n];
+	lin_visit *v = &w->v[w->n++];
 	v->id = id;
 	v->pred = pred;
 	v->depth = depth;
 	v->edge = (uint8_t)edge;
 	v->dir = (uint8_t)dir;
 	v->kind = (uint8_t)kind;
-	if (pos)
-		*pos = (uint32_t)w->n;
-	w->n++;
+	*added = 1;
+	if (!w->seen && w->n >= WALK_BITMAP_AFTER && w->max_id && w->max_id < (UINT64_C(1) << 36))
+		return walk_go_bitmap(w);
 	return 0;
 }
 
@@ -372,12 +395,12 @@ static int expand_cb(uint64_t nb, unsigned kind, void *payload)
 	lin_walk *w = x->w;
 	if (!(x->follow & GRAPH_EDGE_BIT(kind)))
 		return w->attr(w, x->from, nb, kind, w->payload);
-	uint32_t pos;
+	int added;
 	int rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir, lin_edge_target_kind(kind, x->dir),
-			      &pos);
+			      &added);
 	if (rc)
 		return rc;
-	if (pos == LIN_NONE) {
+	if (added < 0) {
 		x->stop = 1;
 		return 1;
 	}
@@ -871,6 +894,7 @@ int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w)
 	qsort(h, k, sizeof *h, cmp_hit);
 	lin_map seen;
 	lin_map_init(&seen);
+	lin_map_dense(&seen, w->max_id);
 	size_t m = 0;
 	int rc = 0;
 	for (size_t i = 0; i < k && rc == 0; i++) {
@@ -906,7 +930,17 @@ int lin_input_product(uint64_t *out, graph_txn *t, const Tributary__V1__InputPor
 	return 0;
 }
 
-int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *port_name)
+int lin_input_names(const Tributary__V1__InputPort *ip, graph_txn *t, uint64_t id, const char *ref)
+{
+	if (ip && ip->source && strchr(ip->source, '/') && strncmp(ip->source, "source:", 7) != 0 &&
+	    !(ip->source_type && *ip->source_type && strcmp(ip->source_type, "data-product") != 0))
+		return strcmp(ip->source, ref) == 0;
+	uint64_t src;
+	return lin_input_product(&src, t, ip) == 0 && src == id;
+}
+
+int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upstream, const char *upstream_ref,
+		    const char *port_name)
 {
 	*out = 0;
 	trib_product *c;
@@ -919,8 +953,7 @@ int lin_reads_whole(int *out, lin_products *pc, uint64_t consumer, uint64_t upst
 			continue;
 		if (port_name && ip->port && *ip->port && strcmp(ip->port, port_name) != 0)
 			continue;
-		uint64_t id;
-		if (lin_input_product(&id, pc->t, ip) == 0 && id == upstream) {
+		if (lin_input_names(ip, pc->t, upstream, upstream_ref)) {
 			*out = 1;
 			return 0;
 		}

@@ -249,14 +249,14 @@ static fresh port_fresh(const trib_product *u, const char *port)
  * shortest path: the SLA of the ports c names (the fastest when several),
  * or the whole product's when c reads it with no port.
  */
-static int offered(fresh *out, prov *p, const trib_product *u, uint64_t uid, const trib_product *c)
+static int offered(fresh *out, prov *p, const trib_product *u, uint64_t uid, const char *uref,
+		   const trib_product *c)
 {
 	fresh best = {0, ""};
 	int matched = 0;
 	for (size_t i = 0; c && i < c->n_input_ports; i++) {
 		const Tributary__V1__InputPort *ip = c->input_ports[i];
-		uint64_t id;
-		if (lin_input_product(&id, p->t, ip) != 0 || id != uid)
+		if (!lin_input_names(ip, p->t, uid, uref))
 			continue;
 		matched = 1;
 		take_min(&best, ip->port && *ip->port ? port_fresh(u, ip->port) : product_fresh(u));
@@ -280,7 +280,7 @@ static int freshness(prov *p, trib_product **recs)
 		uint32_t pred = p->w.v[i].pred;
 		const trib_product *c = pred == 0 ? p->root : recs[pred];
 		fresh f;
-		if ((rc = offered(&f, p, recs[i], p->w.v[i].id, c)) != 0 || !f.secs)
+		if ((rc = offered(&f, p, recs[i], p->w.v[i].id, o->upstream[i - 1].ref, c)) != 0 || !f.secs)
 			continue;
 		int feasible = own.secs == 0 || f.secs <= own.secs;
 		o->freshness[o->nfreshness++] = (graph_freshness_link){o->upstream[i - 1].ref, f.secs, f.text, feasible};
@@ -418,7 +418,7 @@ static int trace(prov *p, uint64_t start, const char *name)
 		if ((rc = gstore_node_read(&nd, p->t, y)) != 0)
 			break;
 		/* Only the closure counts (max_depth may have cut it). */
-		if (nd.product != p->w.v[0].id && lin_map_get(&p->w.pos, nd.product) == LIN_NONE)
+		if (nd.product != p->w.v[0].id && !lin_walk_has(&p->w, nd.product))
 			continue;
 		const char *hash = memchr(nd.ref, '#', nd.ref_len);
 		if (!hash)

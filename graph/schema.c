@@ -293,7 +293,10 @@ static int whole_readers(check *k, lin_walk *w, uint64_t holder, const char *por
 			 const char **base, size_t base_len, const char *field)
 {
 	lin_ids f = {0};
-	int rc = lin_neighbours(w, holder, GRAPH_DOWN, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), lin_ids_cb, &f);
+	const char *holder_ref;
+	int rc = lin_refs_get(&holder_ref, &k->r, holder);
+	if (rc == 0)
+		rc = lin_neighbours(w, holder, GRAPH_DOWN, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), lin_ids_cb, &f);
 	for (size_t i = 0; rc == 0 && i < f.n; i++) {
 		if (!k->unlimited) {
 			if (k->budget == 0) {
@@ -303,7 +306,7 @@ static int whole_readers(check *k, lin_walk *w, uint64_t holder, const char *por
 			k->budget--;
 		}
 		int whole;
-		if ((rc = lin_reads_whole(&whole, &k->pc, f.v[i], holder, port_name)) != 0 || !whole)
+		if ((rc = lin_reads_whole(&whole, &k->pc, f.v[i], holder, holder_ref, port_name)) != 0 || !whole)
 			continue;
 		const char **path = trib_arena_calloc(k->a, base_len + 1, sizeof *path);
 		if (!path) {
