@@ -64,6 +64,7 @@ void trib_arena_dispose(trib_arena *a)
 void trib_arena_clear(trib_arena *a)
 {
 	trib_arena_chunk *keep = a->head;
+	a->refused = 0;
 	if (!keep)
 		return;
 	/* Keep the newest (largest ordinary) chunk in place; the others become
@@ -112,6 +113,7 @@ void *trib_arena_alloc(trib_arena *a, size_t size)
 	if (need == 0)
 		need = ALIGN;
 	if (a->limit && a->used + need > a->limit) {
+		a->refused = 1;
 		trib_error_set(TRIB_ELIMIT, "request memory limit of %zu bytes exceeded", a->limit);
 		return NULL;
 	}

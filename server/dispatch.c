@@ -123,6 +123,11 @@ int srv_error_at(int err, const char *field_path)
 	return trib_error_set(err, "%s%s%s", field_path, starts_with_path(cause) ? "." : ": ", cause);
 }
 
+size_t srv_call_memory_limit(size_t max_message)
+{
+	return 64u * 1024u * 1024u + 8 * max_message;
+}
+
 void *srv_msg_new(trib_arena *a, const ProtobufCMessageDescriptor *d)
 {
 	void *m = trib_arena_alloc(a, d->sizeof_message);

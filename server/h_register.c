@@ -80,6 +80,7 @@ typedef struct pending {
 
 typedef struct reg_stream {
 	srv_ctx *c;
+	trib_arena *attempt;    /* what one try of a batch stores and evaluates; see flush */
 	pending batch[BATCH_MAX];
 	size_t n;
 	long failed_at;         /* set by batch_fn: the product that failed the transaction */
@@ -202,11 +203,12 @@ static int batch_fn(graph_txn *t, void *payload)
 {
 	reg_stream *st = payload;
 	st->failed_at = -1;
+	trib_arena_clear(st->attempt); /* an aborted try's copies and verdicts are void */
 	for (size_t i = 0; i < st->n; i++) {
 		pending *b = &st->batch[i];
 		if (b->rc)
 			continue;
-		int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor, 0);
+		int rc = register_in(&b->o, t, st->attempt, b->p, st->c->actor, 0);
 		if (rc) {
 			st->failed_at = (long)i;
 			return rc;
@@ -225,6 +227,21 @@ static int stream_failure(reg_stream *st, int rc)
 }
 
 /*
+ * Each try of a batch gets an arena of its own, cleared when the next try
+ * starts: a batch is run again once per failing product, and keeping every
+ * try's stored copies in the scratch arena would let a batch with many
+ * refusals (or one deep in lineage) run out of memory, blamed on whichever
+ * product came next. It lives until the verdicts are recorded (record()
+ * copies what it keeps into the call arena).
+ */
+static void attempt_init(trib_arena *attempt, reg_stream *st)
+{
+	trib_arena_init(attempt, 0);
+	attempt->limit = st->c->scratch->limit;
+	st->attempt = attempt;
+}
+
+/*
  * Commit the pending products in one transaction. A product that fails is
  * marked and the batch run again without it: it fails alone, the others
  * commit together.
@@ -235,32 +252,43 @@ static int flush(reg_stream *st, int clear_scratch)
 	int rc;
 	if (st->n == 0)
 		return 0;
+	trib_arena attempt;
+	attempt_init(&attempt, st);
 	for (;;) {
 		rc = srv_ctx_write(c, batch_fn, st);
 		if (rc == 0)
 			break;
-		if (st->failed_at < 0 || !product_specific(rc))
-			return stream_failure(st, rc);
+		if (st->failed_at < 0 || !product_specific(rc)) {
+			rc = stream_failure(st, rc);
+			goto done;
+		}
 		pending *b = &st->batch[st->failed_at];
 		b->rc = rc;
-		if (!(b->message = trib_arena_strdup(c->arena, trib_error_last())))
-			return trib_error_last_code();
+		pol_result *pr = &b->o.pol; /* the refusal's violations, before the next try clears them */
+		if (!(b->message = trib_arena_strdup(c->arena, trib_error_last())) ||
+		    copy_violations(&pr->items, &pr->count, c->arena, pr->items, pr->count)) {
+			rc = trib_error_last_code();
+			goto done;
+		}
 	}
-	for (size_t i = 0; i < st->n; i++)
-		if ((rc = record(st, &st->batch[i], 0)))
-			return rc;
+	for (size_t i = 0; i < st->n && !rc; i++)
+		rc = record(st, &st->batch[i], 0);
 	st->n = 0;
 	/* Everything the batch needed (requests, stored copies) is done with. */
 	if (clear_scratch)
 		trib_arena_clear(c->scratch);
-	return 0;
+done:
+	trib_arena_dispose(&attempt);
+	st->attempt = NULL;
+	return rc;
 }
 
 static int dry_run_fn(graph_txn *t, void *payload)
 {
 	reg_stream *st = payload;
 	pending *b = &st->batch[0];
-	int rc = register_in(&b->o, t, st->c->scratch, b->p, st->c->actor, 0);
+	trib_arena_clear(st->attempt);
+	int rc = register_in(&b->o, t, st->attempt, b->p, st->c->actor, 0);
 	return rc ? rc : SRV_DRY_RUN;
 }
 
@@ -274,15 +302,21 @@ static int dry_run_one(reg_stream *st, const trib_product *p, size_t index)
 	memset(b, 0, sizeof *b);
 	b->p = p;
 	b->index = index;
+	trib_arena attempt;
+	attempt_init(&attempt, st);
 	rc = srv_ctx_write(st->c, dry_run_fn, st);
 	if (rc != SRV_DRY_RUN) {
 		if (!product_specific(rc))
-			return stream_failure(st, rc);
-		b->rc = rc;
-		if (!(b->message = trib_arena_strdup(st->c->arena, trib_error_last())))
-			return trib_error_last_code();
+			rc = stream_failure(st, rc);
+		else if (!(b->message = trib_arena_strdup(st->c->arena, trib_error_last())))
+			rc = trib_error_last_code();
+		else
+			b->rc = rc;
 	}
-	rc = record(st, b, 1);
+	if (rc == SRV_DRY_RUN || b->rc)
+		rc = record(st, b, 1);
+	trib_arena_dispose(&attempt);
+	st->attempt = NULL;
 	trib_arena_clear(st->c->scratch);
 	return rc;
 }

@@ -22,10 +22,15 @@ struct item {
 	size_t seq;
 };
 
+/* Working memory of one product's evaluation when the caller's arena sets no
+ * limit (tests, tools); tributaryd's calls give theirs. */
+#define EVAL_MEMORY_MAX (256u * 1024u * 1024u)
+
 typedef struct ev {
 	const pol_policy *pol;
 	graph_txn *t;
-	trib_arena *a;
+	trib_arena *a;   /* the caller's: the violations, which are the verdict */
+	trib_arena *mem; /* everything else (provenance, histories, diffs): freed on return */
 	uint64_t id;
 	const trib_product *p;
 	const trib_product *prev;
@@ -40,8 +45,14 @@ typedef struct ev {
 	unsigned prov_limit;  /* 0 = not computed */
 } ev;
 
+/* An arena that refused memory has said why (its limit, or malloc failing):
+ * keep that, so a memory limit stays TRIB_ELIMIT (one product's verdict in a
+ * stream) rather than becoming an ENOMEM that ends the stream. */
 static int oom(void)
 {
+	int rc = trib_error_last_code();
+	if (rc == TRIB_ELIMIT || rc == TRIB_ENOMEM)
+		return rc;
 	return trib_error_set(TRIB_ENOMEM, "out of memory evaluating the policy");
 }
 
@@ -59,7 +70,7 @@ static int viol(ev *e, enum pol_severity sev, const char *field, const char *ups
 		return 0;
 	if (e->n == e->cap) {
 		size_t nc = e->cap ? e->cap * 2 : 8;
-		struct item *ni = trib_arena_realloc(e->a, e->items, e->cap * sizeof *ni, nc * sizeof *ni);
+		struct item *ni = trib_arena_realloc(e->mem, e->items, e->cap * sizeof *ni, nc * sizeof *ni);
 		if (!ni)
 			return oom();
 		e->items = ni;
@@ -138,15 +149,17 @@ static int provenance(const graph_provenance_report **out, ev *e, const struct p
 	if (e->prov_limit != limit) {
 		graph_provenance_opts po = GRAPH_PROVENANCE_OPTS_INIT;
 		po.max_nodes = limit;
-		e->prov_rc = graph_lineage_provenance(&e->prov, e->t, e->a, e->id, &po);
+		e->prov_rc = graph_lineage_provenance(&e->prov, e->t, e->mem, e->id, &po);
 		e->prov_limit = limit;
-		if (e->prov_rc == TRIB_ELIMIT) {
-			if (!(e->prov_why = trib_arena_strdup(e->a, trib_error_last())))
+		/* Only the closure's size makes "not checked"; running out of
+		 * working memory is an error for this product. */
+		if (e->prov_rc == TRIB_ELIMIT && !e->mem->refused) {
+			if (!(e->prov_why = trib_arena_strdup(e->mem, trib_error_last())))
 				return oom();
 			trib_error_clear();
 		}
 	}
-	if (e->prov_rc == TRIB_ELIMIT)
+	if (e->prov_rc == TRIB_ELIMIT && e->prov_why)
 		return viol(e, POL_WARNING, "input_ports", "", "%s not checked (params.max_upstream is %u): %s",
 			    pol_type_name(r->type), limit, e->prov_why);
 	if (e->prov_rc)
@@ -178,13 +191,13 @@ static int rule_naming(ev *e, const struct pol_rule *r)
 		return rc;
 	for (size_t i = 0; i < p->n_output_ports; i++) {
 		const Tributary__V1__OutputPort *op = p->output_ports[i];
-		char *path = trib_arena_printf(e->a, "output_ports[%zu].name", i);
+		char *path = trib_arena_printf(e->mem, "output_ports[%zu].name", i);
 		if (!path)
 			return oom();
 		if ((rc = check_name(e, r, POL_NAME_PORT, "port", op->name, path)))
 			return rc;
 		for (size_t j = 0; j < op->n_fields; j++) {
-			if (!(path = trib_arena_printf(e->a, "output_ports[%zu].fields[%zu].name", i, j)))
+			if (!(path = trib_arena_printf(e->mem, "output_ports[%zu].fields[%zu].name", i, j)))
 				return oom();
 			if ((rc = check_name(e, r, POL_NAME_FIELD, "field", op->fields[j]->name, path)))
 				return rc;
@@ -222,7 +235,7 @@ static int rule_required(ev *e, const struct pol_rule *r)
 		for (size_t i = 0; i < p->n_output_ports && !rc; i++) {
 			const Tributary__V1__OutputPort *op = p->output_ports[i];
 			if (op->n_fields == 0 && blank(op->schema_ref)) {
-				char *path = trib_arena_printf(e->a, "output_ports[%zu].fields", i);
+				char *path = trib_arena_printf(e->mem, "output_ports[%zu].fields", i);
 				rc = path ? viol(e, s, path, "", "output port '%s' needs a schema", S(op->name)) : oom();
 			}
 		}
@@ -287,7 +300,7 @@ static const char *freshness_path(ev *e, int64_t secs)
 	for (size_t i = 0; i < e->p->n_output_ports; i++) {
 		const Tributary__V1__Sla *s = e->p->output_ports[i]->sla;
 		if (s && s->freshness_seconds == secs)
-			return trib_arena_printf(e->a, "output_ports[%zu].sla.freshness", i);
+			return trib_arena_printf(e->mem, "output_ports[%zu].sla.freshness", i);
 	}
 	return "sla.freshness";
 }
@@ -390,10 +403,10 @@ static int breaking_changes(ev *e, FILE *f, size_t *count, const struct pol_rule
 			continue; /* schema known only by reference on one side: nothing to compare */
 		graph_schema_change *ch;
 		size_t n;
-		int rc = graph_lineage_schema_diff(&ch, &n, e->a, (const trib_field *const *)op->fields, op->n_fields,
+		int rc = graph_lineage_schema_diff(&ch, &n, e->mem, (const trib_field *const *)op->fields, op->n_fields,
 						   (const trib_field *const *)np->fields, np->n_fields);
 		if (rc == TRIB_EINVALID) {
-			char *path = trib_arena_printf(e->a, "output_ports[%ld].fields", at);
+			char *path = trib_arena_printf(e->mem, "output_ports[%ld].fields", at);
 			rc = viol(e, POL_WARNING, path, "", "schema of output port '%s' not compared with revision %llu: %s",
 				  S(op->name), (unsigned long long)old->revision, trib_error_last());
 			trib_error_clear();
@@ -448,7 +461,7 @@ static int was_deleted(int *out, ev *e, uint64_t id)
 	trib_product **revs;
 	trib_audit **audit;
 	size_t nrevs = 0, naudit = 0;
-	int rc = graph_history(&revs, &nrevs, &audit, &naudit, e->t, e->a, id, 1);
+	int rc = graph_history(&revs, &nrevs, &audit, &naudit, e->t, e->mem, id, 1);
 	if (rc == TRIB_ENOTFOUND) {
 		trib_error_clear();
 		*out = 0;
@@ -476,11 +489,11 @@ static int rule_lifecycle(ev *e, const struct pol_rule *r)
 			trib_error_clear();
 			continue;
 		}
-		if ((rc = graph_node_get(&nd, e->t, e->a, uid)))
+		if ((rc = graph_node_get(&nd, e->t, e->mem, uid)))
 			return rc;
 		if (nd.kind != TRIB_KIND_PRODUCT)
 			continue;
-		char *path = trib_arena_printf(e->a, "input_ports[%zu].source", i);
+		char *path = trib_arena_printf(e->mem, "input_ports[%zu].source", i);
 		if (!path)
 			return oom();
 		if (nd.placeholder) {
@@ -492,7 +505,7 @@ static int rule_lifecycle(ev *e, const struct pol_rule *r)
 					    "reads %s, which is not registered", nd.ref);
 		} else if (nd.deprecated) {
 			trib_product *u;
-			if ((rc = graph_product_get(&u, e->t, e->a, uid, 0)))
+			if ((rc = graph_product_get(&u, e->t, e->mem, uid, 0)))
 				return rc;
 			const Tributary__V1__Deprecation *d = u->deprecation;
 			rc = viol(e, r->u.lifecycle.deprecated, path, nd.ref, "reads deprecated product %s%s%s%s%s", nd.ref,
@@ -509,7 +522,7 @@ static int rule_owner(ev *e, const struct pol_rule *r)
 {
 	const trib_product *p = e->p;
 	trib_domain *d;
-	int rc = graph_domain_get(&d, e->t, e->a, S(p->domain));
+	int rc = graph_domain_get(&d, e->t, e->mem, S(p->domain));
 	if (rc == TRIB_ENOTFOUND) {
 		trib_error_clear();
 		return r->u.owner.require_domain
@@ -552,16 +565,15 @@ static int item_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int pol_evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a, uint64_t id,
-		 const trib_product *p, const trib_product *previous)
+static int evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a, trib_arena *mem,
+		    uint64_t id, const trib_product *p, const trib_product *previous)
 {
 	static int (*const fns[POL_TYPE_COUNT])(ev *, const struct pol_rule *) = {
 		rule_naming, rule_required, rule_pii, rule_retention, rule_composition,
 		rule_freshness, rule_breaking, rule_lifecycle, rule_owner,
 	};
-	memset(out, 0, sizeof *out);
-	ev e = {.pol = pol, .t = t, .a = a, .id = id, .p = p, .prev = previous};
-	e.ref = trib_arena_printf(a, "%s/%s", S(p->domain), S(p->name));
+	ev e = {.pol = pol, .t = t, .a = a, .mem = mem, .id = id, .p = p, .prev = previous};
+	e.ref = trib_arena_printf(mem, "%s/%s", S(p->domain), S(p->name));
 	if (!e.ref)
 		return oom();
 	for (size_t i = 0; i < pol->nrules; i++) {
@@ -570,6 +582,11 @@ int pol_evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_aren
 			continue;
 		e.rule = i;
 		int rc = fns[r->type](&e, r);
+		if (rc == TRIB_ELIMIT && mem->refused)
+			return trib_error_set(TRIB_ELIMIT,
+					      "policy rule '%s' needs more than %zu bytes of memory to evaluate %s "
+					      "(the limit of one product's evaluation)",
+					      r->id, mem->limit, e.ref);
 		if (rc)
 			return rc;
 	}
@@ -584,6 +601,30 @@ int pol_evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_aren
 	}
 	out->count = e.n;
 	return 0;
+}
+
+/*
+ * One product's working memory: its own arena, disposed when its verdict is
+ * out, so callers evaluating many products (a RegisterProducts batch, an
+ * audit page) hold only verdicts. Provenance takes ~1 KiB per upstream, so a
+ * shared arena grew with products x lineage depth and a deep chain ran a
+ * stream out of memory; this way it is bounded by one product's closure.
+ */
+static void mem_init(trib_arena *mem, const trib_arena *a)
+{
+	trib_arena_init(mem, 0);
+	mem->limit = a->limit ? a->limit : EVAL_MEMORY_MAX;
+}
+
+int pol_evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a, uint64_t id,
+		 const trib_product *p, const trib_product *previous)
+{
+	memset(out, 0, sizeof *out);
+	trib_arena mem;
+	mem_init(&mem, a);
+	int rc = evaluate(out, pol, t, a, &mem, id, p, previous);
+	trib_arena_dispose(&mem);
+	return rc;
 }
 
 /* The newest registered revision other than `current`, or NULL. */
@@ -605,24 +646,27 @@ static int previous_revision(trib_product **out, graph_txn *t, trib_arena *a, ui
 int pol_evaluate_put(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a, const graph_put_result *put)
 {
 	trib_product *prev;
-	int rc = previous_revision(&prev, t, a, put->id, put->revision);
-	if (rc)
-		return rc;
-	return pol_evaluate(out, pol, t, a, put->id, put->stored, prev);
+	memset(out, 0, sizeof *out);
+	trib_arena mem;
+	mem_init(&mem, a);
+	int rc = previous_revision(&prev, t, &mem, put->id, put->revision);
+	if (!rc)
+		rc = evaluate(out, pol, t, a, &mem, put->id, put->stored, prev);
+	trib_arena_dispose(&mem);
+	return rc;
 }
 
 int pol_evaluate_stored(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a, uint64_t id)
 {
 	trib_product *cur, *prev;
 	memset(out, 0, sizeof *out);
-	int rc = graph_product_get(&cur, t, a, id, 0);
-	if (rc)
-		return rc;
-	if (cur->placeholder)
-		return 0;
-	if ((rc = previous_revision(&prev, t, a, id, cur->revision)))
-		return rc;
-	return pol_evaluate(out, pol, t, a, id, cur, prev);
+	trib_arena mem;
+	mem_init(&mem, a);
+	int rc = graph_product_get(&cur, t, &mem, id, 0);
+	if (!rc && !cur->placeholder && !(rc = previous_revision(&prev, t, &mem, id, cur->revision)))
+		rc = evaluate(out, pol, t, a, &mem, id, cur, prev);
+	trib_arena_dispose(&mem);
+	return rc;
 }
 
 int pol_refusal(const pol_result *r, const trib_product *p)
@@ -671,6 +715,26 @@ static trib_violation *copy_violation(trib_arena *a, const trib_violation *v)
 
 #define AUDIT_PAGE 256
 
+/* The verdict on a product whose evaluation met a limit (its working memory):
+ * one error saying so, so the audit names it and goes on with the others. */
+static int unevaluated(pol_result *out, trib_arena *a)
+{
+	memset(out, 0, sizeof *out);
+	trib_violation *v = trib_arena_alloc(a, sizeof *v);
+	out->items = trib_arena_alloc(a, sizeof *out->items);
+	if (!v || !out->items)
+		return oom();
+	tributary__v1__violation__init(v);
+	v->message = trib_arena_printf(a, "not evaluated: %s", trib_error_last());
+	if (!v->message)
+		return oom();
+	v->severity = "error";
+	trib_error_clear();
+	out->items[0] = v;
+	out->count = out->nerrors = 1;
+	return 0;
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -688,6 +752,7 @@ int pol_audit(Tributary__V1__PolicyAuditReport **out, const pol_policy *pol, gra
 	size_t cap = 0;
 	trib_arena scratch;
 	trib_arena_init(&scratch, 64 * 1024);
+	scratch.limit = a->limit;
 	graph_list_opts lo = GRAPH_LIST_OPTS_INIT;
 	lo.domain = domain && *domain ? domain : NULL;
 	lo.limit = AUDIT_PAGE;
@@ -707,7 +772,10 @@ int pol_audit(Tributary__V1__PolicyAuditReport **out, const pol_policy *pol, gra
 				break;
 			}
 			pol_result res;
-			if ((rc = pol_evaluate_stored(&res, pol, t, &scratch, page.ids[i])))
+			rc = pol_evaluate_stored(&res, pol, t, &scratch, page.ids[i]);
+			if (rc == TRIB_ELIMIT && !scratch.refused)
+				rc = unevaluated(&res, &scratch);
+			if (rc)
 				break;
 			rep->products_checked++;
 			if (!res.count)

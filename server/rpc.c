@@ -752,8 +752,7 @@ int srv_server_start(srv_server **out, int *port, const srv_options *o, graph_st
 	s->env.reflect = s->reflect;
 	s->env.policy_path = o->policy;
 	s->env.max_message = o->max_message ? o->max_message : SRV_MAX_MESSAGE_DEFAULT;
-	/* Decoded requests take a few times their wire size; results are paged. */
-	s->arena_limit = 64u * 1024u * 1024u + 8 * s->env.max_message;
+	s->arena_limit = srv_call_memory_limit(s->env.max_message);
 
 	grpc_arg args[4];
 	memset(args, 0, sizeof args);

@@ -44,6 +44,13 @@ const srv_method *srv_method_find(const char *path);
 #define SRV_DEFAULT_DEADLINE_MS 30000  /**< when the client sets none, or a later one */
 #define SRV_MAX_MESSAGE_DEFAULT (4u * 1024u * 1024u)
 
+/**
+ * Bytes each of a call's arenas may hold (trib_arena.limit) for a server
+ * whose largest message is max_message: decoded requests take a few times
+ * their wire size; results are paged. Tests give their arenas the same.
+ */
+size_t srv_call_memory_limit(size_t max_message);
+
 /** The outcome of one dispatch, ready for the wire. */
 typedef struct srv_reply {
 	int status;           /**< gRPC status code; 0 = OK */

@@ -23,6 +23,8 @@ typedef struct trib_arena {
 	trib_arena_chunk *spare;/* chunks kept by trib_arena_clear for reuse */
 	size_t spare_bytes;     /* their total size */
 	size_t retain;          /* most bytes of spare chunks kept; set by init, may be changed */
+	int refused;            /* `limit` refused an allocation since the last clear: tells a
+	                           TRIB_ELIMIT of this arena from other limits met meanwhile */
 } trib_arena;
 
 /**

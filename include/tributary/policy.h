@@ -173,19 +173,28 @@ typedef struct pol_result {
  * policy. `previous` is its prior registered revision, or NULL for a first
  * registration (breaking-change-major-bump then has nothing to compare).
  * Reads upstream products, domains and history through t.
- * @return 0 (violations are results, not errors); TRIB_ENOMEM; store errors unchanged.
+ *
+ * Only the result is allocated in `a`. Working memory (provenance of the
+ * whole upstream closure, ~1 KiB per upstream; histories; schema diffs) is
+ * the call's own and freed before it returns, limited to a->limit bytes
+ * (256 MiB when a has no limit), so evaluating many products costs the
+ * deepest one, not their sum.
+ * @return 0 (violations are results, not errors); TRIB_ELIMIT when the
+ *         working memory limit is met (the message names the rule and the
+ *         product); TRIB_ENOMEM; store errors unchanged.
  */
 int pol_evaluate(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a,
 		 uint64_t id, const trib_product *p, const trib_product *previous);
 
 /**
  * Evaluate what graph_product_put just stored in t (put->id, put->stored),
- * finding the previous registered revision in the product's history.
+ * finding the previous registered revision in the product's history; as
+ * pol_evaluate().
  */
 int pol_evaluate_put(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a,
 		     const graph_put_result *put);
 
-/** Evaluate the latest registered revision of product node `id` (against its previous one). */
+/** Evaluate the latest registered revision of product node `id` (against its previous one); as pol_evaluate(). */
 int pol_evaluate_stored(pol_result *out, const pol_policy *pol, graph_txn *t, trib_arena *a,
 			uint64_t id);
 
@@ -199,7 +208,9 @@ int pol_refusal(const pol_result *r, const trib_product *p);
 /**
  * Every registered product (placeholders excluded) of `domain` (NULL/"" =
  * all) evaluated in read transaction t. Products are read in pages with a
- * scratch arena so memory stays bounded by the violations found.
+ * scratch arena so memory stays bounded by the violations found (and a->limit).
+ * A product whose evaluation meets its memory limit is listed with one
+ * error, "not evaluated: ...", and the audit goes on.
  * @param out report in arena a: products_checked, and every product with at
  *        least one violation (error or warning), in product-id order.
  * @param deadline_ms CLOCK_MONOTONIC ms (0 = none); past it: TRIB_ELIMIT.

@@ -11,6 +11,9 @@ extern graph_store *tsrv_store;
 extern srv_env tsrv_env;
 extern trib_arena tsrv_arena;
 extern char tsrv_dir[256];
+/* Memory limit of each arena of a call made by tsrv_call/tsrv_stream; 0 (reset
+ * by tsrv_setup) = what tributaryd gives (srv_call_memory_limit). */
+extern size_t tsrv_memory_limit;
 
 /* Check fixtures: mkdtemp directory, store (no_sync), health SERVING, reflection index. */
 void tsrv_setup(void);
@@ -33,6 +36,8 @@ typedef struct tsrv_result {
 tsrv_result tsrv_call(const char *path, const ProtobufCMessage *req);
 /* Same, with an actor. */
 tsrv_result tsrv_call_as(const char *path, const ProtobufCMessage *req, const char *actor);
+/* Same, with a deadline other than the usual 10 s. */
+tsrv_result tsrv_call_within(const char *path, const ProtobufCMessage *req, int64_t timeout_ms);
 
 /* A client stream through the dispatcher: every message, then the end. */
 tsrv_result tsrv_stream(const char *path, ProtobufCMessage *const *reqs, size_t n);

@@ -112,6 +112,97 @@ START_TEST(empty_stream_answers_an_empty_summary)
 }
 END_TEST
 
+/* p0 <- p1 <- ... <- p(n-1), each reading the one before, as stream requests. */
+static ProtobufCMessage **chain(size_t n)
+{
+	ProtobufCMessage **reqs = trib_arena_calloc(&tsrv_arena, n, sizeof *reqs);
+	for (size_t i = 0; i < n; i++) {
+		char name[32], up[48];
+		snprintf(name, sizeof name, "p%zu", i);
+		trib_product *p = tsrv_product("chain", name, "team-a");
+		if (i) {
+			snprintf(up, sizeof up, "chain/p%zu", i - 1);
+			tsrv_input(p, up);
+		}
+		reqs[i] = req_for(p, 0);
+	}
+	return reqs;
+}
+
+/* Provenance of product k walks k upstreams: a batch's policy evaluations
+ * once shared the stream's memory limit, so a deep chain failed the whole
+ * stream ("out of memory evaluating the policy") after two batches. */
+START_TEST(a_deep_chain_registers_in_one_stream_and_audits)
+{
+	enum { N = 3000 };
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", chain(N), N);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_msg(s->failed == 0, "%u failed, first: %s", s->failed, s->n_errors ? s->errors[0] : "");
+	ck_assert_uint_eq(s->registered, N);
+	ck_assert_uint_eq(s->n_results, N);
+	ck_assert_str_eq(s->results[N - 1]->ref, "chain/p2999");
+	ck_assert(s->results[N - 1]->ok);
+	ck_assert_uint_eq(s->results[N - 1]->n_warnings, 0); /* checked, not skipped */
+
+	Tributary__V1__AuditPolicyRequest areq = TRIBUTARY__V1__AUDIT_POLICY_REQUEST__INIT;
+	areq.domain = "chain";
+	/* 4.5 million upstream visits in all: ~10 s, more under ASan. */
+	tsrv_result a = tsrv_call_within("/tributary.v1.Governance/AuditPolicy", &areq.base, 280000);
+	tsrv_assert_status(a, GRPC_STATUS_OK, "");
+	Tributary__V1__PolicyAuditReport *rep = (void *)a.resp;
+	ck_assert_uint_eq(rep->products_checked, N);
+	ck_assert_uint_eq(rep->n_non_compliant, 0);
+}
+END_TEST
+
+/* A product whose evaluation needs more than its limit fails alone, with a
+ * message that says so; the stream, the unary call and an audit go on. */
+START_TEST(a_product_over_the_evaluation_limit_fails_alone)
+{
+	enum { N = 1200 };
+	tsrv_memory_limit = 1024 * 1024; /* ~1 KiB per upstream: fails near depth 900 */
+	ProtobufCMessage **reqs = chain(N);
+	tsrv_result r = tsrv_stream(CAT "RegisterProducts", reqs, N);
+	tsrv_assert_status(r, GRPC_STATUS_OK, "");
+	Tributary__V1__RegisterProductsSummary *s = (void *)r.resp;
+	ck_assert_uint_ge(s->failed, 1);
+	ck_assert_uint_eq(s->registered + s->failed, N);
+	long first = -1;
+	for (size_t i = 0; i < s->n_results; i++) {
+		if (s->results[i]->ok)
+			continue;
+		if (first < 0)
+			first = (long)i;
+		ck_assert_int_eq(s->results[i]->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
+		ck_assert_msg(strstr(s->results[i]->error, "policy rule 'derived-composition' needs more than 1048576 "
+							   "bytes of memory to evaluate chain/p"),
+			      "%zu: %s", i, s->results[i]->error);
+	}
+	ck_assert_int_gt(first, 500);
+	ck_assert(s->results[N - 1]->ok); /* its closure ends at a failed (unregistered) link */
+
+	Tributary__V1__RegisterProductRequest *again = (void *)reqs[first];
+	tsrv_result u = tsrv_call(CAT "RegisterProduct", &again->base);
+	tsrv_assert_status(u, GRPC_STATUS_RESOURCE_EXHAUSTED, "needs more than 1048576 bytes of memory to evaluate");
+
+	tsrv_memory_limit = 768 * 1024; /* below the deepest products' needs */
+	Tributary__V1__AuditPolicyRequest areq = TRIBUTARY__V1__AUDIT_POLICY_REQUEST__INIT;
+	tsrv_result a = tsrv_call("/tributary.v1.Governance/AuditPolicy", &areq.base);
+	tsrv_assert_status(a, GRPC_STATUS_OK, "");
+	Tributary__V1__PolicyAuditReport *rep = (void *)a.resp;
+	ck_assert_uint_eq(rep->products_checked, s->registered);
+	ck_assert_uint_ge(rep->n_non_compliant, 1);
+	for (size_t i = 0; i < rep->n_non_compliant; i++) {
+		ck_assert_uint_eq(rep->non_compliant[i]->n_violations, 1);
+		ck_assert_str_eq(rep->non_compliant[i]->violations[0]->severity, "error");
+		ck_assert_msg(strstr(rep->non_compliant[i]->violations[0]->message,
+				     "not evaluated: policy rule 'derived-composition' needs more than 786432 bytes"),
+			      "%s", rep->non_compliant[i]->violations[0]->message);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("register");
@@ -123,5 +214,11 @@ int main(void)
 	tcase_add_test(tc, dry_run_in_a_stream_writes_nothing);
 	tcase_add_test(tc, empty_stream_answers_an_empty_summary);
 	suite_add_tcase(s, tc);
+	TCase *deep = tcase_create("deep");
+	tcase_add_checked_fixture(deep, tsrv_setup, tsrv_teardown);
+	tcase_set_timeout(deep, 300);
+	tcase_add_test(deep, a_deep_chain_registers_in_one_stream_and_audits);
+	tcase_add_test(deep, a_product_over_the_evaluation_limit_fails_alone);
+	suite_add_tcase(s, deep);
 	return tsrv_run(s);
 }
