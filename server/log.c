@@ -107,15 +107,25 @@ void srv_log(int level, const char *fmt, ...)
 	emit(&l);
 }
 
-void srv_log_call(const char *method, int status, int64_t duration_us, const char *peer,
-		  const char *actor, const char *message)
+static int call_level(int status)
 {
 	/* Failures other than "the client asked for something absent or wrong"
 	 * are worth a warning. */
-	int level = SRV_LOG_INFO;
 	if (status == 13 /* INTERNAL */ || status == 14 /* UNAVAILABLE */ || status == 2 /* UNKNOWN */ ||
 	    status == 15 /* DATA_LOSS */)
-		level = SRV_LOG_WARN;
+		return SRV_LOG_WARN;
+	return SRV_LOG_INFO;
+}
+
+int srv_log_call_wanted(int status)
+{
+	return call_level(status) >= srv_log_get_level();
+}
+
+void srv_log_call(const char *method, int status, int64_t duration_us, const char *peer,
+		  const char *actor, const char *message)
+{
+	int level = call_level(status);
 	if (level < srv_log_get_level())
 		return;
 	line l;

@@ -11,6 +11,7 @@
  */
 #include "srv.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -211,8 +212,12 @@ static void call_release(srv_call *c)
 		method = unknown;
 	}
 	if (c->call) {
-		srv_log_call(method, c->status, now_us() - c->start_us, c->peer ? c->peer : "",
-			     c->actor[0] ? c->actor : "anonymous", c->message);
+		if (srv_log_call_wanted(c->status)) {
+			/* Asked for only here: a malloc'd string per call otherwise. */
+			c->peer = grpc_call_get_peer(c->call);
+			srv_log_call(method, c->status, now_us() - c->start_us, c->peer ? c->peer : "",
+				     c->actor[0] ? c->actor : "anonymous", c->message);
+		}
 		grpc_call_unref(c->call);
 	}
 	if (c->mi == GENERIC)
@@ -526,7 +531,6 @@ static void on_new(srv_call *c, int ok)
 	if (!atomic_load(&s->stopping))
 		request_call(w, c->mi);
 	c->start_us = now_us();
-	c->peer = grpc_call_get_peer(c->call);
 	read_metadata(c);
 	if (!c->m) {
 		size_t n = GRPC_SLICE_LENGTH(c->details.method);
@@ -727,6 +731,29 @@ static void server_free(srv_server *s)
 	free(s);
 }
 
+/*
+ * Debian builds abseil without NDEBUG, so every absl::Mutex lock inside
+ * libgrpc records lock order in a global GraphCycles for deadlock detection;
+ * on unary calls that is a large share of the server's CPU. The switch is a
+ * C++ function: looked up by its mangled name so a library without it (or a
+ * different abseil namespace) just keeps the default.
+ */
+static void absl_deadlock_detection_off(void)
+{
+	static const char *const names[] = {
+		"_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+		"_ZN4absl12lts_2022062329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		void *sym = dlsym(RTLD_DEFAULT, names[i]);
+		if (sym) {
+			void (*set_mode)(int) = (void (*)(int))(uintptr_t)sym;
+			set_mode(0); /* absl::OnDeadlockCycle::kIgnore */
+			return;
+		}
+	}
+}
+
 int srv_server_start(srv_server **out, int *port, const srv_options *o, graph_store *store)
 {
 	*out = NULL;
@@ -754,6 +781,7 @@ int srv_server_start(srv_server **out, int *port, const srv_options *o, graph_st
 	s->env.max_message = o->max_message ? o->max_message : SRV_MAX_MESSAGE_DEFAULT;
 	s->arena_limit = srv_call_memory_limit(s->env.max_message);
 
+	absl_deadlock_detection_off();
 	grpc_arg args[4];
 	memset(args, 0, sizeof args);
 	args[0].type = GRPC_ARG_INTEGER;

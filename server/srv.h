@@ -105,6 +105,9 @@ int srv_log_level_parse(const char *s);
 /** One line on stderr: `ts=... level=... msg="..."`, written with a single write(2). */
 void srv_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** Whether srv_log_call would write a line for a call ending with `status`:
+ * callers skip gathering what only the line needs (the peer address). */
+int srv_log_call_wanted(int status);
 /** The per-call line: method, status, duration, peer, actor, message. */
 void srv_log_call(const char *method, int status, int64_t duration_us, const char *peer,
 		  const char *actor, const char *message);
