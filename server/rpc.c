@@ -738,7 +738,7 @@ static void server_free(srv_server *s)
  * C++ function: looked up by its mangled name so a library without it (or a
  * different abseil namespace) just keeps the default.
  */
-static void absl_deadlock_detection_off(void)
+void srv_absl_deadlock_detection_off(void)
 {
 	static const char *const names[] = {
 		"_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
@@ -781,7 +781,7 @@ int srv_server_start(srv_server **out, int *port, const srv_options *o, graph_st
 	s->env.max_message = o->max_message ? o->max_message : SRV_MAX_MESSAGE_DEFAULT;
 	s->arena_limit = srv_call_memory_limit(s->env.max_message);
 
-	absl_deadlock_detection_off();
+	srv_absl_deadlock_detection_off();
 	grpc_arg args[4];
 	memset(args, 0, sizeof args);
 	args[0].type = GRPC_ARG_INTEGER;

@@ -51,6 +51,14 @@ const srv_method *srv_method_find(const char *path);
  */
 size_t srv_call_memory_limit(size_t max_message);
 
+/**
+ * Switch off abseil's mutex deadlock detection inside libgrpc (Debian builds
+ * abseil without NDEBUG, which makes every lock record its order in a global
+ * graph). A no-op where the switch is not found. Call before grpc_init() in any
+ * process that makes many calls: tributaryd, and the benchmark's client.
+ */
+void srv_absl_deadlock_detection_off(void);
+
 /** The outcome of one dispatch, ready for the wire. */
 typedef struct srv_reply {
 	int status;           /**< gRPC status code; 0 = OK */

@@ -11,7 +11,6 @@
  * possible); every response is checked: status OK and, where given, a check
  * function over the unpacked reply.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +29,7 @@
 #include <grpc/support/time.h>
 
 #include "bench.h"
+#include "../../server/srv.h"
 #include "tributary/v1/catalog.pb-c.h"
 
 #define START_TIMEOUT_MS 60000
@@ -230,29 +230,10 @@ struct bench_client {
 	grpc_completion_queue *cq;
 };
 
-/*
- * Debian's abseil is built without NDEBUG: every absl::Mutex lock in libgrpc
- * feeds a global deadlock-detection graph, which made the client as costly as
- * the server it measures. tributaryd turns it off the same way (server/rpc.c).
- */
-static void absl_deadlock_detection_off(void)
-{
-	static const char *const names[] = {
-		"_ZN4absl7debian329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
-		"_ZN4absl12lts_2022062329SetMutexDeadlockDetectionModeENS0_15OnDeadlockCycleE",
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		void *sym = dlsym(RTLD_DEFAULT, names[i]);
-		if (sym) {
-			((void (*)(int))(uintptr_t)sym)(0); /* absl::OnDeadlockCycle::kIgnore */
-			return;
-		}
-	}
-}
-
 bench_client *bench_client_open(const char *addr)
 {
-	absl_deadlock_detection_off();
+	/* The client pays the same lock-order bookkeeping as the server it measures. */
+	srv_absl_deadlock_detection_off();
 	bench_client *c = bench_xcalloc(1, sizeof(*c));
 	grpc_init();
 	grpc_arg args[1];
