@@ -106,14 +106,22 @@ static int closure(prov *p)
 	const char **sources = n ? trib_arena_calloc(p->a, n, sizeof *sources) : NULL;
 	if (n && !sources)
 		return trib_error_last_code();
+	/* A node the walk reached another from has an upstream already: only
+	 * the others need their FEEDS list read to tell whether they are sources. */
+	uint8_t *fed = n ? trib_arena_calloc(p->a, p->w.n, 1) : NULL;
+	if (n && !fed)
+		return trib_error_last_code();
+	for (size_t i = 1; i < p->w.n; i++)
+		fed[p->w.v[i].pred] = 1;
 	for (size_t i = 1; i < p->w.n; i++) {
 		const lin_visit *v = &p->w.v[i];
 		graph_lineage_node *u = &o->upstream[o->nupstream++];
 		int rc = lin_describe(u, &p->r, v->id, v->depth, p->w.v[v->pred].id);
 		if (rc)
 			return rc;
-		int has_up = 0;
-		if ((rc = lin_neighbours(&p->aux, v->id, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), stop_cb, &has_up)) != 0)
+		int has_up = fed[i];
+		if (!has_up &&
+		    (rc = lin_neighbours(&p->aux, v->id, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), stop_cb, &has_up)) != 0)
 			return rc;
 		if (!has_up)
 			sources[o->nsources++] = u->ref;
