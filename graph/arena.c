@@ -249,3 +249,53 @@ int trib_mul_size(size_t *out, size_t a, size_t b)
 	*out = a * b;
 	return 0;
 }
+
+/* The next capacity of an array that must hold element n: double, at least min. */
+static int next_cap(size_t *ncap, size_t *nbytes, size_t cap, size_t size, size_t min)
+{
+	size_t c = cap ? cap : (min ? min : 1);
+	if (cap) {
+		if (cap > SIZE_MAX / 2)
+			return trib_error_set(TRIB_ELIMIT, "array of %zu elements cannot grow", cap);
+		c = cap * 2;
+	}
+	if (trib_mul_size(nbytes, c, size) != 0)
+		return TRIB_ELIMIT;
+	*ncap = c;
+	return 0;
+}
+
+/* arrp is a T ** for some object type T: its pointer is read and written as void *. */
+int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t size, size_t min)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = 0, nbytes = 0;
+	if (next_cap(&ncap, &nbytes, *cap, size, min) != 0)
+		return TRIB_ELIMIT;
+	void *old;
+	memcpy(&old, arrp, sizeof old);
+	void *p = trib_arena_realloc(a, old, *cap * size, nbytes);
+	if (!p)
+		return trib_error_last_code();
+	memcpy(arrp, &p, sizeof p);
+	*cap = ncap;
+	return 0;
+}
+
+int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = 0, nbytes = 0;
+	if (next_cap(&ncap, &nbytes, *cap, size, min) != 0)
+		return TRIB_ELIMIT;
+	void *old;
+	memcpy(&old, arrp, sizeof old);
+	void *p = realloc(old, nbytes);
+	if (!p)
+		return trib_error_set(TRIB_ENOMEM, "out of memory growing an array to %zu elements", ncap);
+	memcpy(arrp, &p, sizeof p);
+	*cap = ncap;
+	return 0;
+}

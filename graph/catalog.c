@@ -168,19 +168,6 @@ int graph_term_list(trib_term ***out, size_t *count, const char **next, graph_tx
 
 /* ------------------------------------------------------------------ history */
 
-static int grow_ptrs(void ***arr, size_t *cap, size_t n, trib_arena *a)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 8;
-	void **p = trib_arena_realloc(a, *arr, *cap * sizeof *p, ncap * sizeof *p);
-	if (!p)
-		return trib_error_last_code();
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static int revisions_newest_first(trib_product ***out, size_t *n, graph_txn *t, trib_arena *a, uint64_t id,
 				  size_t limit)
 {
@@ -197,7 +184,7 @@ static int revisions_newest_first(trib_product ***out, size_t *n, graph_txn *t, 
 	for (; rc == 0 && (!limit || *n < limit); rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
 		if (k.mv_size != 16 || memcmp(k.mv_data, key, 8) != 0)
 			break;
-		if ((rc = grow_ptrs((void ***)out, &cap, *n, a)) ||
+		if ((rc = trib_arena_reserve(a, out, &cap, *n, sizeof **out, 8)) ||
 		    (rc = gstore_pb_decode((void **)&(*out)[*n], &tributary__v1__data_product__descriptor, &v, a,
 					   "revision record")))
 			break;
@@ -228,7 +215,7 @@ static int audit_newest_first(trib_audit ***out, size_t *n, graph_txn *t, trib_a
 						: gstore_mdb_err(rc, "reading the audit log");
 			break;
 		}
-		if ((rc = grow_ptrs((void ***)out, &cap, *n, a)) ||
+		if ((rc = trib_arena_reserve(a, out, &cap, *n, sizeof **out, 8)) ||
 		    (rc = gstore_pb_decode((void **)&(*out)[*n], &tributary__v1__audit_entry__descriptor, &sv, a,
 					   "audit entry")))
 			break;

@@ -120,14 +120,9 @@ typedef struct order {
 
 static int order_push(order *o, size_t *cap, const lin_visit *v, const lin_visit *base)
 {
-	if (o->n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		entry *ne = realloc(o->e, ncap * sizeof *ne);
-		if (!ne)
-			return trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu lineage nodes", ncap);
-		o->e = ne;
-		*cap = ncap;
-	}
+	int rc = trib_heap_reserve(&o->e, cap, o->n, sizeof *o->e, 256);
+	if (rc)
+		return rc;
 	entry *e = &o->e[o->n++];
 	e->id = v->id;
 	e->pred = v->pred == LIN_NONE ? 0 : base[v->pred].id;
@@ -237,20 +232,15 @@ static int edges_cb(uint64_t nb, unsigned kind, void *payload)
 	if (lin_map_get(x->answer, nb) == LIN_NONE)
 		return 0;
 	graph_lineage_graph *g = x->g;
-	if (g->nedges == x->cap) {
-		/* Grown outside the arena (which would keep every old copy), moved in once at the end. */
-		size_t ncap = x->cap ? x->cap * 2 : 64;
-		graph_lineage_edge *ne = realloc(g->edges, ncap * sizeof *ne);
-		if (!ne)
-			return trib_error_set(TRIB_ENOMEM, "out of memory listing %zu edges", ncap);
-		g->edges = ne;
-		x->cap = ncap;
-	}
+	/* Grown outside the arena (which would keep every old copy), moved in once at the end. */
+	int rc;
+	if (g->nedges == x->cap && (rc = trib_heap_reserve(&g->edges, &x->cap, g->nedges, sizeof *g->edges, 64)) != 0)
+		return rc;
 	graph_lineage_edge *e = &g->edges[g->nedges];
 	e->kind = (graph_edge_kind)kind;
 	e->from = nb;
 	e->to = x->id;
-	int rc = lin_refs_get(&e->from_ref, x->r, e->from);
+	rc = lin_refs_get(&e->from_ref, x->r, e->from);
 	if (rc == 0)
 		rc = lin_refs_get(&e->to_ref, x->r, e->to);
 	if (rc)

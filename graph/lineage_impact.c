@@ -33,19 +33,14 @@ static int counter_add(counter *c, const char *key, size_t len, size_t n)
 		c->v[at].count += n;
 		return 0;
 	}
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 16;
-		graph_count *nv = trib_arena_realloc(c->a, c->v, c->cap * sizeof *nv, ncap * sizeof *nv);
-		if (!nv)
-			return trib_error_last_code();
-		c->v = nv;
-		c->cap = ncap;
-	}
+	int rc = trib_arena_reserve(c->a, &c->v, &c->cap, c->n, sizeof *c->v, 16);
+	if (rc)
+		return rc;
 	const char *k = trib_arena_strndup(c->a, key, len);
 	if (!k)
 		return trib_error_last_code();
 	c->v[c->n] = (graph_count){k, n};
-	int rc = lin_strmap_put(&c->idx, k, len, (uint32_t)c->n);
+	rc = lin_strmap_put(&c->idx, k, len, (uint32_t)c->n);
 	if (rc)
 		return rc;
 	c->n++;

@@ -264,15 +264,10 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 		*added = -1;
 		return 0;
 	}
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 256;
-		lin_visit *nv = realloc(w->v, ncap * sizeof *nv);
-		if (!nv)
-			return trib_error_set(TRIB_ENOMEM, "out of memory for %zu traversal entries", ncap);
-		w->v = nv;
-		w->cap = ncap;
-	}
 	int rc;
+	/* Once per node reached: call out only when the array is full. */
+	if (w->n == w->cap && (rc = trib_heap_reserve(&w->v, &w->cap, w->n, sizeof *w->v, 256)) != 0)
+		return rc;
 	if (w->seen) {
 		if (id > w->max_id)
 			return trib_error_set(TRIB_EINTERNAL, "node id %llu above the store's largest %llu",
@@ -508,14 +503,9 @@ int lin_limit_error(const lin_walk *w, const char *what)
 
 int lin_ids_push(lin_ids *l, uint64_t id)
 {
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		uint64_t *n = realloc(l->v, ncap * sizeof *n);
-		if (!n)
-			return trib_error_set(TRIB_ENOMEM, "out of memory listing %zu nodes", ncap);
-		l->v = n;
-		l->cap = ncap;
-	}
+	int rc;
+	if (l->n == l->cap && (rc = trib_heap_reserve(&l->v, &l->cap, l->n, sizeof *l->v, 16)) != 0)
+		return rc;
 	l->v[l->n++] = id;
 	return 0;
 }
@@ -563,14 +553,8 @@ int lin_products_get(trib_product **out, lin_products *c, uint64_t id)
 	int rc = graph_product_get(&p, c->t, c->a, id, 0);
 	if (rc)
 		return rc;
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 32;
-		trib_product **n = realloc(c->recs, ncap * sizeof *n);
-		if (!n)
-			return trib_error_set(TRIB_ENOMEM, "out of memory caching product records");
-		c->recs = n;
-		c->cap = ncap;
-	}
+	if ((rc = trib_heap_reserve(&c->recs, &c->cap, c->n, sizeof *c->recs, 32)) != 0)
+		return rc;
 	if ((rc = lin_map_put(&c->idx, id, (uint32_t)c->n)) != 0)
 		return rc;
 	c->recs[c->n++] = p;
@@ -597,14 +581,9 @@ size_t lin_sort_unique(const char **v, size_t n)
 
 int lin_strv_push(const char ***v, size_t *n, size_t *cap, trib_arena *a, const char *s)
 {
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		const char **nv = trib_arena_realloc(a, (void *)*v, *cap * sizeof **v, ncap * sizeof **v);
-		if (!nv)
-			return trib_error_last_code();
-		*v = nv;
-		*cap = ncap;
-	}
+	int rc = trib_arena_reserve(a, v, cap, *n, sizeof **v, 8);
+	if (rc)
+		return rc;
 	(*v)[(*n)++] = s;
 	return 0;
 }

@@ -320,15 +320,9 @@ int graph_edges(graph_edge **out, size_t *count, graph_txn *t, trib_arena *a, ui
 			memcpy(&e, v.mv_data, 8);
 			unsigned kind = GSTORE_ADJ_KIND(e);
 			if (kind <= GRAPH_EDGE_KIND_MAX && (mask & GRAPH_EDGE_BIT(kind))) {
-				if (*count == cap) {
-					size_t ncap = cap ? cap * 2 : 16;
-					graph_edge *n = trib_arena_realloc(a, *out, cap * sizeof **out, ncap * sizeof **out);
-					if (!n) {
-						mdb_cursor_close(c);
-						return trib_error_last_code();
-					}
-					*out = n;
-					cap = ncap;
+				if (trib_arena_reserve(a, out, &cap, *count, sizeof **out, 16) != 0) {
+					mdb_cursor_close(c);
+					return trib_error_last_code();
 				}
 				graph_edge *g = &(*out)[(*count)++];
 				g->kind = (graph_edge_kind)kind;

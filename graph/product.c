@@ -134,14 +134,9 @@ typedef struct edge_set {
 
 static int es_add(edge_set *s, uint64_t from, uint64_t to, unsigned kind)
 {
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 32;
-		graph_edge *n = trib_arena_realloc(s->a, s->e, s->cap * sizeof *n, ncap * sizeof *n);
-		if (!n)
-			return trib_error_last_code();
-		s->e = n;
-		s->cap = ncap;
-	}
+	int rc = trib_arena_reserve(s->a, &s->e, &s->cap, s->n, sizeof *s->e, 32);
+	if (rc)
+		return rc;
 	s->e[s->n++] = (graph_edge){from, to, (graph_edge_kind)kind};
 	return 0;
 }
@@ -215,15 +210,9 @@ static int children(uint64_t **ids, size_t *n, graph_txn *t, trib_arena *a, trib
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < klen || memcmp(k.mv_data, key, klen) != 0)
 			break;
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			uint64_t *nn = trib_arena_realloc(a, *ids, cap * sizeof *nn, ncap * sizeof *nn);
-			if (!nn) {
-				mdb_cursor_close(c);
-				return trib_error_last_code();
-			}
-			*ids = nn;
-			cap = ncap;
+		if (trib_arena_reserve(a, ids, &cap, *n, sizeof **ids, 16) != 0) {
+			mdb_cursor_close(c);
+			return trib_error_last_code();
 		}
 		memcpy(&(*ids)[(*n)++], v.mv_data, 8);
 	}

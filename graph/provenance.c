@@ -57,14 +57,9 @@ static int add_violation(prov *p, graph_lineage_rule rule, const char *field_pat
 	if (!message)
 		return trib_error_last_code();
 	graph_provenance_report *o = p->out;
-	if (o->nviolations == p->vcap) {
-		size_t ncap = p->vcap ? p->vcap * 2 : 8;
-		graph_violation *nv = trib_arena_realloc(p->a, o->violations, p->vcap * sizeof *nv, ncap * sizeof *nv);
-		if (!nv)
-			return trib_error_last_code();
-		o->violations = nv;
-		p->vcap = ncap;
-	}
+	int rc = trib_arena_reserve(p->a, &o->violations, &p->vcap, o->nviolations, sizeof *o->violations, 8);
+	if (rc)
+		return rc;
 	o->violations[o->nviolations++] =
 		(graph_violation){rule, graph_lineage_rule_id(rule), message, field_path, upstream, "error"};
 	return 0;
@@ -392,14 +387,8 @@ static int add_pii(prov *p, const char *name, uint64_t origin)
 		return 0;
 	if ((rc = lin_strmap_put(&p->pii_seen, key, strlen(key), 1)) != 0)
 		return rc;
-	if (o->npii == p->piicap) {
-		size_t ncap = p->piicap ? p->piicap * 2 : 8;
-		graph_pii_field *nv = trib_arena_realloc(p->a, o->pii, p->piicap * sizeof *nv, ncap * sizeof *nv);
-		if (!nv)
-			return trib_error_last_code();
-		o->pii = nv;
-		p->piicap = ncap;
-	}
+	if ((rc = trib_arena_reserve(p->a, &o->pii, &p->piicap, o->npii, sizeof *o->pii, 8)) != 0)
+		return rc;
 	o->pii[o->npii++] = (graph_pii_field){field, oref, declares(p->root, name)};
 	return 0;
 }

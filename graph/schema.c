@@ -90,14 +90,9 @@ static int add_change(changes *c, const char *field, graph_change_kind kind, con
 {
 	if (!description)
 		return trib_error_last_code();
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 8;
-		graph_schema_change *nv = trib_arena_realloc(c->a, c->v, c->cap * sizeof *nv, ncap * sizeof *nv);
-		if (!nv)
-			return trib_error_last_code();
-		c->v = nv;
-		c->cap = ncap;
-	}
+	int rc = trib_arena_reserve(c->a, &c->v, &c->cap, c->n, sizeof *c->v, 8);
+	if (rc)
+		return rc;
 	c->v[c->n++] = (graph_schema_change){field, kind, old_type ? old_type : "", new_type ? new_type : "",
 					     graph_lineage_change_breaking(kind), description};
 	return 0;
@@ -232,16 +227,11 @@ static int cons_add(cons_set *s, trib_arena *a, uint64_t id, uint32_t depth, con
 {
 	uint32_t at = lin_map_get(&s->idx, id);
 	if (at == LIN_NONE) {
-		if (s->n == s->cap) {
-			size_t ncap = s->cap ? s->cap * 2 : 16;
-			cons *nv = realloc(s->v, ncap * sizeof *nv);
-			if (!nv)
-				return trib_error_set(TRIB_ENOMEM, "out of memory listing consumers");
-			s->v = nv;
-			s->cap = ncap;
-		}
+		int rc = trib_heap_reserve(&s->v, &s->cap, s->n, sizeof *s->v, 16);
+		if (rc)
+			return rc;
 		at = (uint32_t)s->n;
-		int rc = lin_map_put(&s->idx, id, at);
+		rc = lin_map_put(&s->idx, id, at);
 		if (rc)
 			return rc;
 		s->v[s->n++] = (cons){id, depth, path, path_len, NULL, 0, 0};

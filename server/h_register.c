@@ -140,19 +140,6 @@ static int copy_violations(Tributary__V1__Violation ***out, size_t *n, trib_aren
 }
 
 /* Append to an arena array, doubling its capacity. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem, trib_arena *a)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 64;
-	void *p = trib_arena_realloc(a, *arr, *cap * elem, ncap * elem);
-	if (!p)
-		return trib_error_last_code();
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 static int record(reg_stream *st, const pending *b, int dry_run)
 {
 	srv_ctx *c = st->c;
@@ -167,7 +154,7 @@ static int record(reg_stream *st, const pending *b, int dry_run)
 		return trib_error_last_code();
 	int rc;
 	if (!ok && sum->n_errors < ERRORS_MAX) {
-		if ((rc = grow((void **)&sum->errors, &st->cap_errors, sum->n_errors, sizeof *sum->errors, c->arena)))
+		if ((rc = trib_arena_reserve(c->arena, &sum->errors, &st->cap_errors, sum->n_errors, sizeof *sum->errors, 64)))
 			return rc;
 		if (!(sum->errors[sum->n_errors] = trib_arena_printf(c->arena, "%s: %s", ref, b->message)))
 			return trib_error_last_code();
@@ -175,7 +162,7 @@ static int record(reg_stream *st, const pending *b, int dry_run)
 	}
 	if (sum->n_results >= RESULTS_MAX + (ok ? 0 : ERRORS_MAX))
 		return 0;
-	if ((rc = grow((void **)&sum->results, &st->cap_results, sum->n_results, sizeof *sum->results, c->arena)))
+	if ((rc = trib_arena_reserve(c->arena, &sum->results, &st->cap_results, sum->n_results, sizeof *sum->results, 64)))
 		return rc;
 	Tributary__V1__ProductVerdict *v = srv_msg_new(c->arena, &tributary__v1__product_verdict__descriptor);
 	if (!v)

@@ -70,6 +70,17 @@ ProtobufCAllocator *trib_arena_pb(trib_arena *a);
 /** Bytes handed out since the last clear. */
 size_t trib_arena_used(const trib_arena *a);
 
+/**
+ * Make room for element n of a growing array of `size`-byte elements in the
+ * arena: when n == *cap the array doubles (to at least `min` elements), keeping
+ * its contents. `arrp` is the address of the array pointer (any T **).
+ * @return 0; TRIB_ELIMIT when the size overflows; TRIB_ENOMEM.
+ */
+int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t size, size_t min);
+
+/** Same as trib_arena_reserve for an array on the heap (realloc; the caller frees it). */
+int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min);
+
 /** Overflow-checked a*b; returns 0 and sets *out, or TRIB_ELIMIT. */
 int trib_mul_size(size_t *out, size_t a, size_t b);
 

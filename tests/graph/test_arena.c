@@ -170,6 +170,41 @@ START_TEST(arena_clear_keeps_large_chunks_for_reuse_within_retain)
 }
 END_TEST
 
+START_TEST(reserve_doubles_keeps_contents_and_refuses_overflow)
+{
+	uint64_t *v = NULL;
+	size_t cap = 0;
+	for (size_t n = 0; n < 1000; n++) {
+		ck_assert_int_eq(trib_arena_reserve(&a, &v, &cap, n, sizeof *v, 8), 0);
+		ck_assert_uint_gt(cap, n);
+		v[n] = n * 7;
+	}
+	ck_assert_uint_eq(cap, 1024); /* 8, 16, ... doubled */
+	for (size_t n = 0; n < 1000; n++)
+		ck_assert_uint_eq(v[n], n * 7);
+	ck_assert_int_eq(trib_arena_reserve(&a, &v, &cap, 10, sizeof *v, 8), 0);
+	ck_assert_uint_eq(cap, 1024); /* room already: unchanged */
+
+	uint32_t *h = NULL;
+	size_t hcap = 0;
+	for (size_t n = 0; n < 300; n++) {
+		ck_assert_int_eq(trib_heap_reserve(&h, &hcap, n, sizeof *h, 0), 0);
+		h[n] = (uint32_t)n;
+	}
+	ck_assert_uint_eq(hcap, 512);
+	ck_assert_uint_eq(h[299], 299);
+	free(h);
+
+	/* An element size whose doubled array overflows size_t is refused. */
+	char *c = NULL;
+	size_t ccap = SIZE_MAX / 2 + 1;
+	ck_assert_int_eq(trib_heap_reserve(&c, &ccap, ccap, 1, 1), TRIB_ELIMIT);
+	size_t big = SIZE_MAX / 16;
+	ck_assert_int_eq(trib_arena_reserve(&a, &c, &big, big, 64, 1), TRIB_ELIMIT);
+	ck_assert_ptr_null(c);
+}
+END_TEST
+
 Suite *arena_suite(void)
 {
 	Suite *s = suite_create("arena");
@@ -183,6 +218,7 @@ Suite *arena_suite(void)
 	tcase_add_test(tc, arena_serves_protobuf_unpack);
 	tcase_add_test(tc, arena_grows_the_latest_block_in_place);
 	tcase_add_test(tc, arena_clear_keeps_large_chunks_for_reuse_within_retain);
+	tcase_add_test(tc, reserve_doubles_keeps_contents_and_refuses_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }
