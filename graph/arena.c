@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tributary/error.h"
 
@@ -47,7 +48,7 @@ static void free_list(trib_arena_chunk *c)
 {
 	while (c) {
 		trib_arena_chunk *next = c->next;
-		free(c);
+		trib_big_free(c);
 		c = next;
 	}
 }
@@ -78,7 +79,7 @@ void trib_arena_clear(trib_arena *a)
 			a->spare = c;
 			a->spare_bytes += c->size;
 		} else {
-			free(c);
+			trib_big_free(c);
 		}
 		c = next;
 	}
@@ -128,12 +129,13 @@ void *trib_arena_alloc(trib_arena *a, size_t size)
 		}
 		trib_arena_chunk *n = take_spare(a, need > a->chunk_size ? need : sz);
 		if (!n) {
-			n = malloc(sizeof *n + sz);
+			n = trib_big_alloc(sizeof *n + sz);
 			if (!n) {
 				trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
 				return NULL;
 			}
-			n->size = sz;
+			/* A chunk with a mapping of its own uses all of it. */
+			n->size = trib_big_usable(n) - sizeof *n;
 			n->off = 0;
 		}
 		if (c && need > a->chunk_size) {
@@ -265,8 +267,12 @@ static int next_cap(size_t *ncap, size_t *nbytes, size_t cap, size_t size, size_
 	return 0;
 }
 
-/* arrp is a T ** for some object type T: its pointer is read and written as void *. */
-int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t size, size_t min)
+/* Moves an array to a block of new_bytes keeping its old_bytes; NULL with the error set. */
+typedef void *(*grow_fn)(void *ctx, void *old, size_t old_bytes, size_t new_bytes);
+
+/* The growth the reserve functions share. arrp is a T ** for some object
+ * type T: its pointer is read and written as void *. */
+static int reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min, grow_fn grow, void *ctx)
 {
 	if (n < *cap)
 		return 0;
@@ -275,7 +281,7 @@ int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t 
 		return TRIB_ELIMIT;
 	void *old;
 	memcpy(&old, arrp, sizeof old);
-	void *p = trib_arena_realloc(a, old, *cap * size, nbytes);
+	void *p = grow(ctx, old, *cap * size, nbytes);
 	if (!p)
 		return trib_error_last_code();
 	memcpy(arrp, &p, sizeof p);
@@ -283,19 +289,141 @@ int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t 
 	return 0;
 }
 
+static void *arena_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
+{
+	return trib_arena_realloc(ctx, old, old_bytes, new_bytes);
+}
+
+int trib_arena_reserve(trib_arena *a, void *arrp, size_t *cap, size_t n, size_t size, size_t min)
+{
+	return reserve(arrp, cap, n, size, min, arena_grow, a);
+}
+
+static void *heap_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
+{
+	(void)ctx;
+	(void)old_bytes;
+	void *p = realloc(old, new_bytes);
+	if (!p)
+		trib_error_set(TRIB_ENOMEM, "out of memory growing an array to %zu bytes", new_bytes);
+	return p;
+}
+
 int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min)
 {
-	if (n < *cap)
-		return 0;
-	size_t ncap = 0, nbytes = 0;
-	if (next_cap(&ncap, &nbytes, *cap, size, min) != 0)
-		return TRIB_ELIMIT;
-	void *old;
-	memcpy(&old, arrp, sizeof old);
-	void *p = realloc(old, nbytes);
+	return reserve(arrp, cap, n, size, min, heap_grow, NULL);
+}
+
+/* ------------------------------------------------------------ big blocks */
+
+#define BIG_MAP_MIN ((size_t)2 << 20) /* blocks from this size get a mapping of their own */
+#define HUGE_PAGE ((size_t)2 << 20)
+#define BIG_HDR 64u                   /* header before the block; keeps 16-byte alignment */
+
+typedef struct big_hdr {
+	size_t map; /* bytes mapped at the header, 0 = malloc'd */
+	size_t size;
+} big_hdr;
+
+static void *big_map(size_t total)
+{
+	size_t len = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (len < total || len > SIZE_MAX - HUGE_PAGE)
+		return NULL;
+	/* Map one huge page more, then unmap the ends so the block starts on a
+	 * huge-page boundary: only aligned 2 MiB ranges can be huge pages. */
+	unsigned char *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	uintptr_t start = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	size_t head = (size_t)(start - (uintptr_t)raw);
+	if (head)
+		munmap(raw, head);
+	if (HUGE_PAGE - head)
+		munmap((unsigned char *)start + len, HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+	madvise((void *)start, len, MADV_HUGEPAGE); /* advice: without THP the block is ordinary pages */
+#endif
+	big_hdr *h = (big_hdr *)start;
+	h->map = len;
+	return h;
+}
+
+void *trib_big_alloc(size_t size)
+{
+	if (size > SIZE_MAX - BIG_HDR) {
+		trib_error_set(TRIB_ELIMIT, "a block of %zu bytes overflows", size);
+		return NULL;
+	}
+	size_t total = size + BIG_HDR;
+	big_hdr *h = total >= BIG_MAP_MIN ? big_map(total) : NULL;
+	if (!h) {
+		h = malloc(total);
+		if (!h) {
+			trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", size);
+			return NULL;
+		}
+		h->map = 0;
+	}
+	h->size = size;
+	return (unsigned char *)h + BIG_HDR;
+}
+
+void *trib_big_calloc(size_t n, size_t size)
+{
+	size_t total = 0;
+	if (trib_mul_size(&total, n, size) != 0)
+		return NULL;
+	unsigned char *p = trib_big_alloc(total);
+	if (p && ((big_hdr *)(p - BIG_HDR))->map == 0)
+		memset(p, 0, total);
+	return p;
+}
+
+size_t trib_big_usable(const void *p)
+{
+	const big_hdr *h = (const big_hdr *)((const unsigned char *)p - BIG_HDR);
+	return h->map ? h->map - BIG_HDR : h->size;
+}
+
+void trib_big_free(void *p)
+{
 	if (!p)
-		return trib_error_set(TRIB_ENOMEM, "out of memory growing an array to %zu elements", ncap);
-	memcpy(arrp, &p, sizeof p);
-	*cap = ncap;
-	return 0;
+		return;
+	big_hdr *h = (big_hdr *)((unsigned char *)p - BIG_HDR);
+	if (h->map)
+		munmap(h, h->map);
+	else
+		free(h);
+}
+
+static void *big_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
+{
+	(void)ctx;
+	big_hdr *h = old ? (big_hdr *)((unsigned char *)old - BIG_HDR) : NULL;
+	if (h && !h->map && new_bytes + BIG_HDR < BIG_MAP_MIN) {
+		/* Still small: realloc may grow it in place. */
+		big_hdr *g = realloc(h, new_bytes + BIG_HDR);
+		if (!g) {
+			trib_error_set(TRIB_ENOMEM, "out of memory growing an array to %zu bytes", new_bytes);
+			return NULL;
+		}
+		g->size = new_bytes;
+		return (unsigned char *)g + BIG_HDR;
+	}
+	if (h && h->map && new_bytes + BIG_HDR <= h->map) {
+		h->size = new_bytes; /* the mapping's rounding holds it already */
+		return old;
+	}
+	void *p = trib_big_alloc(new_bytes);
+	if (p && old) {
+		memcpy(p, old, old_bytes);
+		trib_big_free(old);
+	}
+	return p;
+}
+
+int trib_big_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min)
+{
+	return reserve(arrp, cap, n, size, min, big_grow, NULL);
 }

@@ -120,7 +120,7 @@ typedef struct order {
 
 static int order_push(order *o, size_t *cap, const lin_visit *v, const lin_visit *base)
 {
-	int rc = trib_heap_reserve(&o->e, cap, o->n, sizeof *o->e, 256);
+	int rc = trib_big_reserve(&o->e, cap, o->n, sizeof *o->e, 256);
 	if (rc)
 		return rc;
 	entry *e = &o->e[o->n++];
@@ -216,37 +216,164 @@ static int wanted(int *ok, graph_txn *t, const entry *e, const graph_lineage_opt
 
 /* -------------------------------------------------------------- edges */
 
-typedef struct edges_ctx {
-	lin_walk *w; /* cursors only */
-	const lin_map *answer; /* id -> answer index */
-	uint64_t id;
-	graph_lineage_graph *g;
-	size_t cap;
-	lin_refs *r;
-	trib_arena *a;
-} edges_ctx;
+/* An edge among answer nodes, kept before it is ordered and described. */
+typedef struct found {
+	uint64_t from, to;
+	uint32_t kind;
+	uint32_t rank; /* of `to` among the page's nodes sorted by id */
+} found;
 
-static int edges_cb(uint64_t nb, unsigned kind, void *payload)
+/* An answer while it is built. */
+typedef struct build {
+	graph_lineage_graph *g;
+	lin_map index;        /* id -> answer index, every answer node */
+	size_t first, count;  /* the page: answer indexes [first, first + count) */
+	uint32_t *rank;       /* page position -> rank by id */
+	found *e;
+	size_t n, cap;
+	lin_refs r;
+} build;
+
+/* Keep edge from -> to when both ends are answer nodes and `to` is in the page. */
+static int keep(build *b, uint64_t from, uint64_t to, unsigned kind)
 {
-	edges_ctx *x = payload;
-	if (lin_map_get(x->answer, nb) == LIN_NONE)
+	uint32_t ti = lin_map_get(&b->index, to);
+	if (ti == LIN_NONE || ti < b->first || ti - b->first >= b->count ||
+	    lin_map_get(&b->index, from) == LIN_NONE)
 		return 0;
-	graph_lineage_graph *g = x->g;
-	/* Grown outside the arena (which would keep every old copy), moved in once at the end. */
 	int rc;
-	if (g->nedges == x->cap && (rc = trib_heap_reserve(&g->edges, &x->cap, g->nedges, sizeof *g->edges, 64)) != 0)
+	if (b->n == b->cap && (rc = trib_big_reserve(&b->e, &b->cap, b->n, sizeof *b->e, 256)) != 0)
 		return rc;
-	graph_lineage_edge *e = &g->edges[g->nedges];
-	e->kind = (graph_edge_kind)kind;
-	e->from = nb;
-	e->to = x->id;
-	rc = lin_refs_get(&e->from_ref, x->r, e->from);
-	if (rc == 0)
-		rc = lin_refs_get(&e->to_ref, x->r, e->to);
-	if (rc)
-		return rc;
-	g->nedges++;
+	b->e[b->n++] = (found){from, to, kind, b->rank[ti - b->first]};
 	return 0;
+}
+
+typedef struct scan_ctx {
+	build *b;
+	uint64_t id;
+	int dir; /* the edges of id read: GRAPH_UP its in-edges (id is `to`), GRAPH_DOWN its out-edges */
+} scan_ctx;
+
+static int scan_cb(uint64_t nb, unsigned kind, void *payload)
+{
+	scan_ctx *x = payload;
+	return x->dir == GRAPH_UP ? keep(x->b, nb, x->id, kind) : keep(x->b, x->id, nb, kind);
+}
+
+/* Within one `to` node, the order the store keeps its in-edges in: lineage
+ * kinds (one key) before structural ones (the other), then kind, then `from`. */
+static uint64_t stored_key(const found *f)
+{
+	uint64_t structural = (GSTORE_STRUCT_KINDS & GRAPH_EDGE_BIT(f->kind)) != 0;
+	return structural << 63 | (uint64_t)f->kind << 56 | f->from;
+}
+
+static int cmp_found(const void *x, const void *y)
+{
+	uint64_t a = stored_key(x), b = stored_key(y);
+	return a < b ? -1 : a > b;
+}
+
+/* The kept edges into the answer, ordered by the `to` node's id (a counting
+ * sort on its rank), each `to` node's edges in stored order. */
+static int emit_edges(build *b, trib_arena *a)
+{
+	graph_lineage_graph *g = b->g;
+	if (!b->n)
+		return 0;
+	size_t *end = trib_big_calloc(b->count + 1, sizeof *end);
+	found *sorted = trib_big_alloc(b->n * sizeof *sorted);
+	g->edges = trib_arena_alloc(a, b->n * sizeof *g->edges);
+	int rc = 0;
+	if (!end || !sorted) {
+		rc = trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu lineage edges", b->n);
+		goto done;
+	}
+	if (!g->edges) {
+		rc = trib_error_last_code();
+		goto done;
+	}
+	for (size_t i = 0; i < b->n; i++)
+		end[b->e[i].rank + 1]++;
+	for (size_t r = 1; r <= b->count; r++)
+		end[r] += end[r - 1];
+	for (size_t i = 0; i < b->n; i++)
+		sorted[end[b->e[i].rank]++] = b->e[i];
+	/* end[r] is now where rank r's edges end. */
+	for (size_t r = 0, lo = 0; r < b->count; lo = end[r++]) {
+		size_t hi = end[r];
+		if (hi - lo > 16) {
+			qsort(sorted + lo, hi - lo, sizeof *sorted, cmp_found);
+			continue;
+		}
+		for (size_t i = lo + 1; i < hi; i++) {
+			found x = sorted[i];
+			size_t j = i;
+			for (; j > lo && stored_key(&sorted[j - 1]) > stored_key(&x); j--)
+				sorted[j] = sorted[j - 1];
+			sorted[j] = x;
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		graph_lineage_edge *e = &g->edges[i];
+		const found *f = &sorted[i];
+		*e = (graph_lineage_edge){f->from, f->to, NULL, NULL, (graph_edge_kind)f->kind};
+		e->to_ref = g->nodes[lin_map_get(&b->index, f->to) - b->first].ref;
+		uint32_t fi = lin_map_get(&b->index, f->from);
+		if (fi >= b->first && fi - b->first < b->count)
+			e->from_ref = g->nodes[fi - b->first].ref;
+		else
+			rc = lin_refs_get(&e->from_ref, &b->r, f->from);
+	}
+	if (rc == 0)
+		g->nedges = b->n;
+done:
+	trib_big_free(end);
+	trib_big_free(sorted);
+	return rc;
+}
+
+/*
+ * The edges among answer nodes from a single-direction walk that recorded its
+ * steps, when the kinds listed are exactly those it followed: a node whose
+ * edge lists were read whole (`need`) contributes its recorded steps; only
+ * the others (the last level under max_depth, nodes a limit left unexpanded)
+ * have their edges read again.
+ */
+static int edges_from_walk(build *b, lin_walk *w, int dir, unsigned need, uint32_t mask)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < w->nsteps; i++) {
+		const lin_step *s = &w->steps[i];
+		const lin_visit *v = &w->v[s->pos];
+		if ((v->done & need) != need)
+			continue;
+		rc = dir == GRAPH_UP ? keep(b, s->nb, v->id, s->kind) : keep(b, v->id, s->nb, s->kind);
+	}
+	for (size_t k = 0; rc == 0 && k < w->n; k++) {
+		const lin_visit *v = &w->v[k];
+		if ((v->done & need) == need)
+			continue;
+		uint32_t ai = lin_map_get(&b->index, v->id);
+		/* In-edges matter only for a `to` in the page; out-edges for any answer node. */
+		if (ai == LIN_NONE || (dir == GRAPH_UP && (ai < b->first || ai - b->first >= b->count)))
+			continue;
+		scan_ctx x = {b, v->id, dir};
+		rc = lin_neighbours(w, v->id, dir, mask, scan_cb, &x);
+	}
+	return rc;
+}
+
+/* Every edge among answer nodes is an in-edge of its `to` node: reading the
+ * page nodes' in-edges alone finds each once, and never walks a hub's fan-out. */
+static int edges_by_reading(build *b, lin_walk *cur, const lin_idpos *byid, uint32_t mask)
+{
+	int rc = 0;
+	for (size_t j = 0; rc == 0 && j < b->count; j++) {
+		scan_ctx x = {b, byid[j].id, GRAPH_UP};
+		rc = lin_neighbours(cur, x.id, GRAPH_UP, mask, scan_cb, &x);
+	}
+	return rc;
 }
 
 /* --------------------------------------------------------------- query */
@@ -265,41 +392,7 @@ static int check_opts(const graph_lineage_opts *o)
 	return 0;
 }
 
-static int walk_dir(lin_walk *w, graph_txn *t, uint64_t root, trib_kind kind, graph_lineage_level level,
-		    int dir, const graph_lineage_opts *o)
-{
-	int rc = lin_walk_init(w, t, o->max_nodes, o->max_depth, o->deadline_ms);
-	if (rc)
-		return rc;
-	if ((rc = seed(w, root, kind, level)) != 0)
-		return rc;
-	uint32_t lineage, structural;
-	level_masks(level, &lineage, &structural);
-	return lin_walk_run(w, 0, dir, lineage, structural);
-}
-
-static int traverse(order *ord, graph_txn *t, uint64_t root, trib_kind kind, graph_lineage_level level,
-		    const graph_lineage_opts *o)
-{
-	lin_walk up, down;
-	memset(&up, 0, sizeof up);
-	memset(&down, 0, sizeof down);
-	int rc = 0;
-	if (o->direction & GRAPH_UP)
-		rc = walk_dir(&up, t, root, kind, level, GRAPH_UP, o);
-	if (rc == 0 && (o->direction & GRAPH_DOWN))
-		rc = walk_dir(&down, t, root, kind, level, GRAPH_DOWN, o);
-	if (rc == 0) {
-		if (o->direction == GRAPH_BOTH)
-			rc = merge(ord, &up, &down, o->max_nodes);
-		else
-			rc = single(ord, o->direction == GRAPH_UP ? &up : &down);
-	}
-	lin_walk_dispose(&up);
-	lin_walk_dispose(&down);
-	return rc;
-}
-
+/* The kinds of edge an answer lists. */
 static uint32_t listing_mask(graph_lineage_level level, trib_kind root_kind)
 {
 	uint32_t lineage, structural;
@@ -310,11 +403,52 @@ static uint32_t listing_mask(graph_lineage_level level, trib_kind root_kind)
 	return m;
 }
 
-static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const order *ord, trib_kind root_kind,
-		  graph_lineage_level level, const graph_lineage_opts *o)
+/* The walks of one query: up, down or both. */
+typedef struct walks {
+	lin_walk up, down;
+	int dir;
+	int record; /* one direction, listing only the kinds followed: edges come from the walk */
+} walks;
+
+static int walk_dir(lin_walk *w, graph_txn *t, uint64_t root, trib_kind kind, graph_lineage_level level,
+		    int dir, int record, const graph_lineage_opts *o)
 {
+	int rc = lin_walk_init(w, t, o->max_nodes, o->max_depth, o->deadline_ms);
+	if (rc)
+		return rc;
+	w->record = record;
+	if ((rc = seed(w, root, kind, level)) != 0)
+		return rc;
+	uint32_t lineage, structural;
+	level_masks(level, &lineage, &structural);
+	return lin_walk_run(w, 0, dir, lineage, structural);
+}
+
+static int traverse(order *ord, walks *ws, graph_txn *t, uint64_t root, trib_kind kind, graph_lineage_level level,
+		    const graph_lineage_opts *o)
+{
+	uint32_t lineage, structural;
+	level_masks(level, &lineage, &structural);
+	ws->dir = o->direction;
+	ws->record = o->direction != GRAPH_BOTH && listing_mask(level, kind) == (lineage | structural);
+	int rc = 0;
+	if (o->direction & GRAPH_UP)
+		rc = walk_dir(&ws->up, t, root, kind, level, GRAPH_UP, ws->record, o);
+	if (rc == 0 && (o->direction & GRAPH_DOWN))
+		rc = walk_dir(&ws->down, t, root, kind, level, GRAPH_DOWN, ws->record, o);
+	if (rc)
+		return rc;
+	if (o->direction == GRAPH_BOTH)
+		return merge(ord, &ws->up, &ws->down, o->max_nodes);
+	return single(ord, o->direction == GRAPH_UP ? &ws->up : &ws->down);
+}
+
+static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const order *ord, walks *ws,
+		  trib_kind root_kind, graph_lineage_level level, const graph_lineage_opts *o)
+{
+	lin_walk *cur = ws->dir == GRAPH_DOWN ? &ws->down : &ws->up;
 	/* Answer nodes as indexes into ord, in order. */
-	uint32_t *ans = malloc((ord->n ? ord->n : 1) * sizeof *ans);
+	uint32_t *ans = trib_big_alloc((ord->n ? ord->n : 1) * sizeof *ans);
 	if (!ans)
 		return trib_error_set(TRIB_ENOMEM, "out of memory filtering %zu lineage nodes", ord->n);
 	size_t nans = 0;
@@ -324,13 +458,10 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 		if ((rc = wanted(&ok, t, &ord->e[i], o)) == 0 && ok)
 			ans[nans++] = (uint32_t)i;
 	}
-	lin_map index; /* id -> answer index */
-	lin_map_init(&index);
-	lin_map_dense(&index, lin_dense_bound(t));
-	lin_refs r;
-	lin_refs_init(&r, t, a);
-	lin_walk cur;
-	memset(&cur, 0, sizeof cur);
+	build b = {.g = out};
+	lin_map_init(&b.index);
+	lin_map_dense(&b.index, cur->max_id);
+	lin_refs_init(&b.r, t, a);
 	lin_idpos *byid = NULL;
 	if (rc)
 		goto done;
@@ -345,53 +476,64 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 		count = o->page_size;
 	out->next_offset = o->offset + count < nans ? o->offset + count : 0;
 	out->count = count;
-	if (count && !(out->nodes = trib_arena_calloc(a, count, sizeof *out->nodes))) {
+	b.first = o->offset;
+	b.count = count;
+	if (!count)
+		goto done;
+	/* Every field of a node is set by lin_describe_lean(): no zeroing. */
+	out->nodes = trib_arena_alloc(a, count * sizeof *out->nodes);
+	byid = trib_big_alloc(count * sizeof *byid);
+	b.rank = trib_big_alloc(count * sizeof *b.rank);
+	if (!out->nodes) {
 		rc = trib_error_last_code();
+		goto done;
+	}
+	if (!byid || !b.rank) {
+		rc = trib_error_set(TRIB_ENOMEM, "out of memory describing %zu nodes", count);
 		goto done;
 	}
 	/* Read the nodes in id order through one cursor: neighbouring ids share
 	 * leaf pages. The answer keeps its breadth-first order. */
-	byid = malloc((count ? count : 1) * sizeof *byid);
-	if (!byid) {
-		rc = trib_error_set(TRIB_ENOMEM, "out of memory describing %zu nodes", count);
-		goto done;
-	}
 	for (size_t i = 0; i < count; i++)
 		byid[i] = (lin_idpos){ord->e[ans[o->offset + i]].id, i};
-	lin_sort_idpos(byid, count);
+	if ((rc = lin_sort_idpos(byid, count)) != 0)
+		goto done;
 	for (size_t j = 0; rc == 0 && j < count; j++) {
 		const entry *e = &ord->e[ans[o->offset + byid[j].pos]];
-		rc = lin_describe(&out->nodes[byid[j].pos], &r, e->id, e->depth, e->pred);
+		b.rank[byid[j].pos] = (uint32_t)j;
+		rc = lin_describe_lean(&out->nodes[byid[j].pos], &b.r, e->id, e->depth, e->pred);
 	}
-	if (rc || !count)
-		goto done;
 	for (size_t i = 0; rc == 0 && i < nans; i++)
-		rc = lin_map_put(&index, ord->e[ans[i]].id, (uint32_t)i);
-	if (rc || (rc = lin_walk_init(&cur, t, 0, 0, 0)) != 0)
+		rc = lin_map_put(&b.index, ord->e[ans[i]].id, (uint32_t)i);
+	/* Predecessors: answer nodes on the page, read only when filtered or paged out. */
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		graph_lineage_node *n = &out->nodes[i];
+		uint32_t pi = n->pred ? lin_map_get(&b.index, n->pred) : LIN_NONE;
+		if (pi != LIN_NONE && pi >= b.first && pi - b.first < count)
+			n->predecessor = out->nodes[pi - b.first].ref;
+		else if (n->pred)
+			rc = lin_refs_get(&n->predecessor, &b.r, n->pred);
+	}
+	if (rc)
 		goto done;
 	uint32_t mask = listing_mask(level, root_kind);
-	/* Every edge among answer nodes is an in-edge of its `to` node: scanning
-	 * in-edges alone finds each once, and never walks a hub's fan-out. */
-	edges_ctx x = {&cur, &index, 0, out, 0, &r, a};
-	for (size_t j = 0; rc == 0 && j < count; j++) {
-		x.id = byid[j].id;
-		rc = lin_neighbours(&cur, x.id, GRAPH_UP, mask, edges_cb, &x);
+	if (ws->record) {
+		uint32_t lineage, structural;
+		level_masks(level, &lineage, &structural);
+		unsigned need = LIN_DONE_LINEAGE | (structural ? LIN_DONE_STRUCT : 0u);
+		rc = edges_from_walk(&b, cur, ws->dir, need, mask);
+	} else {
+		rc = edges_by_reading(&b, cur, byid, mask);
 	}
-	graph_lineage_edge *heap = out->edges;
-	out->edges = NULL;
-	if (rc == 0 && out->nedges) {
-		if ((out->edges = trib_arena_calloc(a, out->nedges, sizeof *out->edges)) != NULL)
-			memcpy(out->edges, heap, out->nedges * sizeof *out->edges);
-		else
-			rc = trib_error_last_code();
-	}
-	free(heap);
+	if (rc == 0)
+		rc = emit_edges(&b, a);
 done:
-	free(byid);
-	lin_walk_dispose(&cur);
-	lin_refs_dispose(&r);
-	lin_map_dispose(&index);
-	free(ans);
+	trib_big_free(byid);
+	trib_big_free(b.rank);
+	trib_big_free(b.e);
+	lin_refs_dispose(&b.r);
+	lin_map_dispose(&b.index);
+	trib_big_free(ans);
 	return rc;
 }
 
@@ -412,12 +554,16 @@ int graph_lineage_get(graph_lineage_graph *out, graph_txn *t, trib_arena *a, uin
 	if (rn.kind == TRIB_KIND_FIELD)
 		level = GRAPH_LINEAGE_FIELD;
 	order ord = {NULL, 0, 0};
-	rc = traverse(&ord, t, root, rn.kind, level, opts);
+	walks ws;
+	memset(&ws, 0, sizeof ws);
+	rc = traverse(&ord, &ws, t, root, rn.kind, level, opts);
 	if (rc == 0) {
 		out->truncated = ord.truncated;
-		rc = answer(out, t, a, &ord, rn.kind, level, opts);
+		rc = answer(out, t, a, &ord, &ws, rn.kind, level, opts);
 	}
-	free(ord.e);
+	lin_walk_dispose(&ws.up);
+	lin_walk_dispose(&ws.down);
+	trib_big_free(ord.e);
 	return rc;
 }
 

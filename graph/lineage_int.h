@@ -70,7 +70,21 @@ typedef struct lin_visit {
 	uint8_t edge;   /* graph_edge_kind followed to reach it; 0 for seeds */
 	uint8_t dir;    /* GRAPH_DOWN or GRAPH_UP: how that edge was followed */
 	uint8_t kind;   /* trib_kind when the edge tells it, else TRIB_KIND_NONE */
+	uint8_t done;   /* LIN_DONE_*: which of its edge lists the walk read whole */
 } lin_visit;
+
+/* lin_visit.done: the node's lineage (or structural) edges in the walk's
+ * direction were all read, and, when the walk records, all recorded. */
+#define LIN_DONE_LINEAGE 0x1u
+#define LIN_DONE_STRUCT 0x2u
+
+/* An edge the walk followed (or found leading to a node already reached):
+ * from the node at position pos to neighbour nb, in the walk's direction. */
+typedef struct lin_step {
+	uint64_t nb;
+	uint32_t pos;
+	uint32_t kind;
+} lin_step;
 
 typedef struct lin_walk lin_walk;
 
@@ -96,8 +110,11 @@ struct lin_walk {
 	uint32_t attr_mask; /* edge kinds reported to attr, not followed (lineage phase only) */
 	lin_attr_fn attr;
 	void *payload;
-	uint32_t *order;    /* scratch: a level's positions sorted by node id */
+	struct lin_idpos *order; /* scratch: a level's positions sorted by node id */
 	size_t order_cap;
+	int record;         /* keep every followed edge in steps (lin_walk_run) */
+	lin_step *steps;
+	size_t nsteps, steps_cap;
 };
 
 int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms);
@@ -230,11 +247,19 @@ typedef struct lin_idpos {
 	size_t pos;
 } lin_idpos;
 
-void lin_sort_idpos(lin_idpos *v, size_t n);
+/* Sort by id, stable (equal ids keep their order): a radix sort, so a level
+ * of a million nodes costs a few passes over memory, not n log n compares.
+ * TRIB_ENOMEM. */
+int lin_sort_idpos(lin_idpos *v, size_t n);
 
 /* Describe node id, reached at depth from pred (0 for roots), into r's arena
  * (as graph_node_get() would, read through r's cursor). */
 int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred);
+
+/* lin_describe() for answers that hold every node they name: the reference
+ * is copied but not remembered in r, and out->predecessor is left "" for the
+ * caller to fill from its own nodes. */
+int lin_describe_lean(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred);
 
 /*
  * The path from a seed of walk w to position pos as references (arena),

@@ -19,9 +19,9 @@ void lin_map_dense(lin_map *m, uint64_t max_key)
 
 void lin_map_dispose(lin_map *m)
 {
-	free(m->keys);
-	free(m->vals);
-	free(m->dense);
+	trib_big_free(m->keys);
+	trib_big_free(m->vals);
+	trib_big_free(m->dense);
 	memset(m, 0, sizeof *m);
 }
 
@@ -57,15 +57,15 @@ uint32_t lin_map_get(const lin_map *m, uint64_t key)
 
 static int go_dense(lin_map *m)
 {
-	m->dense = calloc(m->dense_max + 1, sizeof *m->dense);
+	m->dense = trib_big_calloc(m->dense_max + 1, sizeof *m->dense);
 	if (!m->dense)
 		return trib_error_set(TRIB_ENOMEM, "out of memory for a traversal index of %llu ids",
 				      (unsigned long long)m->dense_max);
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->keys[i])
 			m->dense[m->keys[i]] = m->vals[i] + 1;
-	free(m->keys);
-	free(m->vals);
+	trib_big_free(m->keys);
+	trib_big_free(m->vals);
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = 0;
@@ -75,11 +75,11 @@ static int go_dense(lin_map *m)
 static int map_grow(lin_map *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 64;
-	uint64_t *keys = calloc(ncap, sizeof *keys);
-	uint32_t *vals = malloc(ncap * sizeof *vals);
+	uint64_t *keys = trib_big_calloc(ncap, sizeof *keys);
+	uint32_t *vals = trib_big_alloc(ncap * sizeof *vals);
 	if (!keys || !vals || ncap > SIZE_MAX / 2 / sizeof *keys) {
-		free(keys);
-		free(vals);
+		trib_big_free(keys);
+		trib_big_free(vals);
 		return trib_error_set(TRIB_ENOMEM, "out of memory growing a traversal index to %zu slots", ncap);
 	}
 	for (size_t i = 0; i < m->cap; i++) {
@@ -91,8 +91,8 @@ static int map_grow(lin_map *m)
 		keys[j] = m->keys[i];
 		vals[j] = m->vals[i];
 	}
-	free(m->keys);
-	free(m->vals);
+	trib_big_free(m->keys);
+	trib_big_free(m->vals);
 	m->keys = keys;
 	m->vals = vals;
 	m->cap = ncap;
@@ -219,9 +219,10 @@ void lin_walk_dispose(lin_walk *w)
 		for (int s = 0; s < 2; s++)
 			if (w->cur[d][s])
 				mdb_cursor_close(w->cur[d][s]);
-	free(w->v);
-	free(w->order);
-	free(w->seen);
+	trib_big_free(w->v);
+	trib_big_free(w->order);
+	trib_big_free(w->steps);
+	trib_big_free(w->seen);
 	lin_map_dispose(&w->pos);
 	memset(w, 0, sizeof *w);
 }
@@ -233,7 +234,7 @@ void lin_walk_dispose(lin_walk *w)
 
 static int walk_go_bitmap(lin_walk *w)
 {
-	w->seen = calloc(w->max_id / 64 + 1, sizeof *w->seen);
+	w->seen = trib_big_calloc(w->max_id / 64 + 1, sizeof *w->seen);
 	if (!w->seen)
 		return trib_error_set(TRIB_ENOMEM, "out of memory for a bitmap of %llu ids",
 				      (unsigned long long)w->max_id);
@@ -266,7 +267,7 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 	}
 	int rc;
 	/* Once per node reached: call out only when the array is full. */
-	if (w->n == w->cap && (rc = trib_heap_reserve(&w->v, &w->cap, w->n, sizeof *w->v, 256)) != 0)
+	if (w->n == w->cap && (rc = trib_big_reserve(&w->v, &w->cap, w->n, sizeof *w->v, 256)) != 0)
 		return rc;
 	if (w->seen) {
 		if (id > w->max_id)
@@ -283,6 +284,7 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 	v->edge = (uint8_t)edge;
 	v->dir = (uint8_t)dir;
 	v->kind = (uint8_t)kind;
+	v->done = 0;
 	*added = 1;
 	if (!w->seen && w->n >= WALK_BITMAP_AFTER && w->max_id && w->max_id < (UINT64_C(1) << 36))
 		return walk_go_bitmap(w);
@@ -390,9 +392,16 @@ static int expand_cb(uint64_t nb, unsigned kind, void *payload)
 	lin_walk *w = x->w;
 	if (!(x->follow & GRAPH_EDGE_BIT(kind)))
 		return w->attr(w, x->from, nb, kind, w->payload);
+	int rc;
+	if (w->record) {
+		if (w->nsteps == w->steps_cap &&
+		    (rc = trib_big_reserve(&w->steps, &w->steps_cap, w->nsteps, sizeof *w->steps, 256)) != 0)
+			return rc;
+		w->steps[w->nsteps++] = (lin_step){nb, (uint32_t)x->from, kind};
+	}
 	int added;
-	int rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir, lin_edge_target_kind(kind, x->dir),
-			      &added);
+	rc = lin_walk_add(w, nb, (uint32_t)x->from, x->depth, kind, x->dir, lin_edge_target_kind(kind, x->dir),
+			  &added);
 	if (rc)
 		return rc;
 	if (added < 0) {
@@ -413,41 +422,38 @@ static int tick(lin_walk *w)
 	return 0;
 }
 
-static int expand(lin_walk *w, size_t i, int dir, uint32_t follow, uint32_t attrs, uint32_t depth, int *stop)
+/* Expand the node at position i; `done` (a LIN_DONE_* bit) is set on it when
+ * every edge of `follow` was read, that is when no limit stopped the scan. */
+static int expand(lin_walk *w, size_t i, int dir, uint32_t follow, uint32_t attrs, uint32_t depth, unsigned done,
+		  int *stop)
 {
 	expand_ctx x = {w, i, depth, dir, follow, 0};
 	int rc = lin_neighbours(w, w->v[i].id, dir, follow | attrs, expand_cb, &x);
 	if (rc)
 		return rc;
 	*stop = x.stop;
+	if (!x.stop)
+		w->v[i].done |= (uint8_t)done;
 	return 0;
 }
 
-/* qsort has no payload: the array being sorted, per thread. */
-static _Thread_local const lin_visit *sort_v;
-
-static int cmp_pos_by_id(const void *x, const void *y)
-{
-	uint64_t a = sort_v[*(const uint32_t *)x].id, b = sort_v[*(const uint32_t *)y].id;
-	return a < b ? -1 : a > b;
-}
-
-/* Positions [i, end) sorted by node id, in w->order. */
+/* Positions [i, end) sorted by node id, in w->order[].pos. */
 static int level_order(lin_walk *w, size_t i, size_t end)
 {
 	size_t n = end - i;
 	if (n > w->order_cap) {
-		uint32_t *o = realloc(w->order, n * sizeof *o);
+		/* Scratch: the old contents need not move. */
+		trib_big_free(w->order);
+		lin_idpos *o = trib_big_alloc(n * sizeof *o);
+		w->order_cap = 0;
 		if (!o)
 			return trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu nodes", n);
 		w->order = o;
 		w->order_cap = n;
 	}
 	for (size_t j = 0; j < n; j++)
-		w->order[j] = (uint32_t)(i + j);
-	sort_v = w->v;
-	qsort(w->order, n, sizeof *w->order, cmp_pos_by_id);
-	return 0;
+		w->order[j] = (lin_idpos){w->v[i + j].id, i + j};
+	return lin_sort_idpos(w->order, n);
 }
 
 int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint32_t structural_mask)
@@ -462,7 +468,7 @@ int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint3
 			for (size_t j = i; j < w->n && !stop; j++) {
 				if (tick(w))
 					return 0;
-				if ((rc = expand(w, j, dir, structural_mask, 0, d, &stop)) != 0)
+				if ((rc = expand(w, j, dir, structural_mask, 0, d, LIN_DONE_STRUCT, &stop)) != 0)
 					return rc;
 			}
 			if (stop)
@@ -472,7 +478,7 @@ int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint3
 		if (w->max_depth && d >= w->max_depth) {
 			/* The last level is not expanded, but its attributes are wanted. */
 			for (size_t j = i; attrs && j < end; j++)
-				if ((rc = expand(w, j, dir, 0, attrs, d, &stop)) != 0)
+				if ((rc = expand(w, j, dir, 0, attrs, d, 0, &stop)) != 0)
 					return rc;
 			return 0;
 		}
@@ -481,7 +487,7 @@ int lin_walk_run(lin_walk *w, size_t from, int dir, uint32_t lineage_mask, uint3
 		for (size_t j = 0; j < end - i; j++) {
 			if (tick(w))
 				return 0;
-			if ((rc = expand(w, w->order[j], dir, lineage_mask, attrs, d + 1, &stop)) != 0)
+			if ((rc = expand(w, w->order[j].pos, dir, lineage_mask, attrs, d + 1, LIN_DONE_LINEAGE, &stop)) != 0)
 				return rc;
 			if (stop)
 				return 0;
@@ -757,17 +763,53 @@ int lin_refs_get(const char **out, lin_refs *r, uint64_t id)
 	return rc ? rc : refs_keep(out, r, id, n.ref, n.ref_len);
 }
 
-static int cmp_idpos(const void *x, const void *y)
-{
-	const lin_idpos *a = x, *b = y;
-	if (a->id != b->id)
-		return a->id < b->id ? -1 : 1;
-	return a->pos < b->pos ? -1 : a->pos > b->pos;
-}
+/* Below this many entries an insertion sort beats the radix sort's passes. */
+#define SORT_SMALL 48u
+#define RADIX_BITS 11u
 
-void lin_sort_idpos(lin_idpos *v, size_t n)
+int lin_sort_idpos(lin_idpos *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_idpos);
+	if (n <= SORT_SMALL) {
+		for (size_t i = 1; i < n; i++) {
+			lin_idpos x = v[i];
+			size_t j = i;
+			for (; j > 0 && v[j - 1].id > x.id; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return 0;
+	}
+	uint64_t bits = 0;
+	for (size_t i = 0; i < n; i++)
+		bits |= v[i].id;
+	lin_idpos *tmp = trib_big_alloc(n * sizeof *tmp);
+	if (!tmp)
+		return trib_error_set(TRIB_ENOMEM, "out of memory sorting %zu nodes", n);
+	/* Least significant digit first: each pass is stable, so the last leaves
+	 * the array sorted by every digit, equal ids in their original order. */
+	lin_idpos *src = v, *dst = tmp;
+	static const size_t radix = (size_t)1 << RADIX_BITS;
+	size_t count[(size_t)1 << RADIX_BITS];
+	for (unsigned shift = 0; shift < 64 && (bits >> shift) != 0; shift += RADIX_BITS) {
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].id >> shift) & (radix - 1)]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < radix; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].id >> shift) & (radix - 1)]++] = src[i];
+		lin_idpos *s = src;
+		src = dst;
+		dst = s;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	trib_big_free(tmp);
+	return 0;
 }
 
 /* One arena copy per distinct owner or domain name: a million nodes share a few hundred. */
@@ -786,11 +828,17 @@ static int refs_name(const char **out, lin_refs *r, const char *s, size_t len)
 	return rc;
 }
 
-int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred)
+static int describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred, int lean)
 {
 	gstore_node n;
 	int rc = refs_read(&n, r, id);
-	if (rc || (rc = refs_keep(&out->ref, r, id, n.ref, n.ref_len)) != 0)
+	if (rc)
+		return rc;
+	if (lean)
+		rc = (out->ref = trib_arena_strndup(r->a, n.ref, n.ref_len)) ? 0 : trib_error_last_code();
+	else
+		rc = refs_keep(&out->ref, r, id, n.ref, n.ref_len);
+	if (rc)
 		return rc;
 	out->id = id;
 	out->kind = n.kind;
@@ -814,7 +862,17 @@ int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t dep
 		if ((rc = refs_name(&out->owner, r, p.owner, p.owner_len)) != 0)
 			return rc;
 	}
-	return pred ? lin_refs_get(&out->predecessor, r, pred) : 0;
+	return pred && !lean ? lin_refs_get(&out->predecessor, r, pred) : 0;
+}
+
+int lin_describe(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred)
+{
+	return describe(out, r, id, depth, pred, 0);
+}
+
+int lin_describe_lean(graph_lineage_node *out, lin_refs *r, uint64_t id, uint32_t depth, uint64_t pred)
+{
+	return describe(out, r, id, depth, pred, 1);
 }
 
 int lin_walk_path(const char ***out, size_t *len, const lin_walk *w, lin_refs *r, trib_arena *a,

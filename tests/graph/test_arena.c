@@ -205,6 +205,48 @@ START_TEST(reserve_doubles_keeps_contents_and_refuses_overflow)
 }
 END_TEST
 
+START_TEST(big_blocks_small_and_mapped_keep_contents_across_growth)
+{
+	/* Small blocks are malloc'd; from 2 MiB on a mapping of their own, aligned to 16 and zeroed. */
+	unsigned char *small = trib_big_alloc(100);
+	ck_assert_ptr_nonnull(small);
+	ck_assert_uint_eq((uintptr_t)small % 16, 0);
+	ck_assert_uint_ge(trib_big_usable(small), 100);
+	memset(small, 0xab, 100);
+	trib_big_free(small);
+	size_t n = (size_t)3 << 20;
+	unsigned char *big = trib_big_calloc(n, 1);
+	ck_assert_ptr_nonnull(big);
+	ck_assert_uint_eq((uintptr_t)big % 16, 0);
+	ck_assert_uint_ge(trib_big_usable(big), n);
+	size_t nonzero = 0;
+	for (size_t i = 0; i < n; i++)
+		nonzero += big[i] != 0;
+	ck_assert_uint_eq(nonzero, 0);
+	big[n - 1] = 1;
+	trib_big_free(big);
+	trib_big_free(NULL);
+	ck_assert_ptr_null(trib_big_calloc(SIZE_MAX / 2, 4));
+	ck_assert_int_eq(trib_error_last_code(), TRIB_ELIMIT);
+
+	/* A growing array moves from malloc to a mapping and keeps every element. */
+	uint64_t *v = NULL;
+	size_t cap = 0, count = 1000000; /* 8 MB */
+	int rc = 0;
+	for (size_t i = 0; i < count && rc == 0; i++)
+		if ((rc = trib_big_reserve(&v, &cap, i, sizeof *v, 16)) == 0)
+			v[i] = i * 7;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_ge(cap, count);
+	ck_assert_uint_ge(trib_big_usable(v), count * sizeof *v);
+	size_t wrong = 0;
+	for (size_t i = 0; i < count; i++)
+		wrong += v[i] != i * 7;
+	ck_assert_uint_eq(wrong, 0);
+	trib_big_free(v);
+}
+END_TEST
+
 Suite *arena_suite(void)
 {
 	Suite *s = suite_create("arena");
@@ -219,6 +261,7 @@ Suite *arena_suite(void)
 	tcase_add_test(tc, arena_grows_the_latest_block_in_place);
 	tcase_add_test(tc, arena_clear_keeps_large_chunks_for_reuse_within_retain);
 	tcase_add_test(tc, reserve_doubles_keeps_contents_and_refuses_overflow);
+	tcase_add_test(tc, big_blocks_small_and_mapped_keep_contents_across_growth);
 	suite_add_tcase(s, tc);
 	return s;
 }
