@@ -136,12 +136,13 @@ static int order_push(order *o, size_t *cap, const lin_visit *v, const lin_visit
  * everything reachable along edges of either direction), ordered by depth,
  * upstream nodes first within a depth. Each node keeps its smaller depth.
  */
-static int merge(order *o, const lin_walk *up, const lin_walk *down, size_t max_nodes)
+static int merge(order *o, lin_walk *up, lin_walk *down, size_t max_nodes)
 {
 	size_t cap = 0, i = 0, j = 0;
 	lin_map seen;
 	lin_map_init(&seen);
-	lin_map_dense(&seen, up->max_id > down->max_id ? up->max_id : down->max_id);
+	uint64_t umax = up->n ? lin_walk_max_id(up) : 0, dmax = down->n ? lin_walk_max_id(down) : 0;
+	lin_map_dense(&seen, umax > dmax ? umax : dmax);
 	int rc = 0;
 	for (uint32_t d = 0; rc == 0 && (i < up->n || j < down->n); d++) {
 		for (; rc == 0 && i < up->n && up->v[i].depth == d; i++) {
@@ -460,7 +461,8 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	}
 	build b = {.g = out};
 	lin_map_init(&b.index);
-	lin_map_dense(&b.index, cur->max_id);
+	if (nans > 4096) /* large enough to go dense */
+		lin_map_dense(&b.index, lin_walk_max_id(cur));
 	lin_refs_init(&b.r, t, a);
 	lin_idpos *byid = NULL;
 	if (rc)

@@ -100,7 +100,8 @@ struct lin_walk {
 	size_t n, cap;
 	lin_map pos;        /* id -> position in v, while the walk is small */
 	uint64_t *seen;     /* then a bitmap over ids (lin_walk_has); positions are in v only */
-	uint64_t max_id;    /* largest id in the store: the bitmap's size */
+	uint64_t max_id;    /* largest id in the store: the bitmap's size (lin_walk_max_id) */
+	int max_id_known;
 	size_t max_nodes;   /* 0 = unlimited */
 	uint32_t max_depth; /* 0 = unlimited */
 	int64_t deadline_ms;
@@ -118,6 +119,9 @@ struct lin_walk {
 };
 
 int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_depth, int64_t deadline_ms);
+
+/* The store's largest node id, read once per walk (0 when unknown: stay a hash). */
+uint64_t lin_walk_max_id(lin_walk *w);
 
 /* The largest node id in the store (0 when empty). */
 int lin_max_id(uint64_t *out, graph_txn *t);
@@ -232,6 +236,10 @@ typedef struct lin_refs {
 	MDB_cursor *cur; /* nodes; opened on first use */
 	lin_strmap names; /* owner and domain names, one arena copy each */
 	lin_map idx;
+	int bounded; /* idx told the store's largest id (once it is large) */
+	const char *recent[2]; /* the last two names found (refs_name) */
+	size_t recent_len[2];
+	int next_recent;
 	const char **v;
 	size_t n, cap;
 } lin_refs;

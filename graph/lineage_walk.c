@@ -200,17 +200,18 @@ int lin_walk_init(lin_walk *w, graph_txn *t, size_t max_nodes, uint32_t max_dept
 	w->max_depth = max_depth;
 	w->deadline_ms = deadline_ms;
 	lin_map_init(&w->pos);
-	int rc = lin_max_id(&w->max_id, t);
-	if (rc)
-		return rc;
-	for (int d = 0; d < 2 && rc == 0; d++)
-		for (int s = 0; s < 2 && rc == 0; s++)
-			rc = mdb_cursor_open(t->txn, d ? t->s->in : t->s->out, &w->cur[d][s]);
-	if (rc) {
-		lin_walk_dispose(w);
-		return gstore_mdb_err(rc, "opening the adjacency cursors");
-	}
+	/* Cursors and the largest id are had when first needed: a walk of a few
+	 * nodes then pays for one cursor, not four and a seek to the end. */
 	return 0;
+}
+
+uint64_t lin_walk_max_id(lin_walk *w)
+{
+	if (!w->max_id_known) {
+		w->max_id = lin_dense_bound(w->t);
+		w->max_id_known = 1;
+	}
+	return w->max_id;
 }
 
 void lin_walk_dispose(lin_walk *w)
@@ -286,7 +287,7 @@ int lin_walk_add(lin_walk *w, uint64_t id, uint32_t pred, uint32_t depth, unsign
 	v->kind = (uint8_t)kind;
 	v->done = 0;
 	*added = 1;
-	if (!w->seen && w->n >= WALK_BITMAP_AFTER && w->max_id && w->max_id < (UINT64_C(1) << 36))
+	if (!w->seen && w->n == WALK_BITMAP_AFTER && lin_walk_max_id(w) && w->max_id < (UINT64_C(1) << 36))
 		return walk_go_bitmap(w);
 	return 0;
 }
@@ -368,6 +369,12 @@ int lin_neighbours(lin_walk *w, uint64_t id, int dir, uint32_t mask, lin_nb_fn f
 {
 	int d = dir == GRAPH_DOWN ? 0 : 1;
 	int rc = 0;
+	for (int s = 0; s < 2; s++) {
+		uint32_t kinds = s ? GSTORE_STRUCT_KINDS : GSTORE_LINEAGE_KINDS;
+		if ((mask & kinds) && !w->cur[d][s] &&
+		    (rc = mdb_cursor_open(w->t->txn, d ? w->t->s->in : w->t->s->out, &w->cur[d][s])) != 0)
+			return gstore_mdb_err(rc, "opening an adjacency cursor");
+	}
 	if (mask & GSTORE_LINEAGE_KINDS)
 		rc = scan_key(w->cur[d][0], gstore_adj_key(id, GRAPH_EDGE_FEEDS), mask & GSTORE_LINEAGE_KINDS, fn,
 			      payload);
@@ -705,8 +712,6 @@ void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a)
 	r->a = a;
 	lin_map_init(&r->idx);
 	lin_strmap_init(&r->names);
-	/* Large answers cache a ref per node: let the index go dense. */
-	lin_map_dense(&r->idx, lin_dense_bound(t));
 }
 
 void lin_refs_dispose(lin_refs *r)
@@ -737,6 +742,11 @@ static int refs_read(gstore_node *out, lin_refs *r, uint64_t id)
 static int refs_keep(const char **out, lin_refs *r, uint64_t id, const char *ref, size_t len)
 {
 	uint32_t at;
+	if (!r->bounded && r->idx.n >= 4096) {
+		/* Large answers cache a ref per node: let the index go dense. */
+		lin_map_dense(&r->idx, lin_dense_bound(r->t));
+		r->bounded = 1;
+	}
 	int rc = lin_map_insert(&r->idx, id, (uint32_t)r->n, &at);
 	if (rc)
 		return rc;
@@ -815,15 +825,28 @@ int lin_sort_idpos(lin_idpos *v, size_t n)
 /* One arena copy per distinct owner or domain name: a million nodes share a few hundred. */
 static int refs_name(const char **out, lin_refs *r, const char *s, size_t len)
 {
+	/* Nodes read in id order mostly repeat the last owner and domain. */
+	for (int i = 0; i < 2; i++)
+		if (r->recent[i] && r->recent_len[i] == len && memcmp(r->recent[i], s, len) == 0) {
+			*out = r->recent[i];
+			return 0;
+		}
 	uint32_t at = lin_strmap_get(&r->names, s, len);
+	const char *c;
+	int rc = 0;
 	if (at != LIN_NONE) {
-		*out = r->v[at];
-		return 0;
+		c = r->v[at];
+	} else {
+		c = trib_arena_strndup(r->a, s, len);
+		rc = c ? lin_strv_push(&r->v, &r->n, &r->cap, r->a, c) : trib_error_last_code();
+		if (rc == 0)
+			rc = lin_strmap_put(&r->names, c, len, (uint32_t)(r->n - 1));
 	}
-	const char *c = trib_arena_strndup(r->a, s, len);
-	int rc = c ? lin_strv_push(&r->v, &r->n, &r->cap, r->a, c) : trib_error_last_code();
-	if (rc == 0)
-		rc = lin_strmap_put(&r->names, c, len, (uint32_t)(r->n - 1));
+	if (rc == 0) {
+		r->recent[r->next_recent] = c;
+		r->recent_len[r->next_recent] = len;
+		r->next_recent ^= 1;
+	}
 	*out = c;
 	return rc;
 }
@@ -931,7 +954,7 @@ int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w)
 	qsort(h, k, sizeof *h, cmp_hit);
 	lin_map seen;
 	lin_map_init(&seen);
-	lin_map_dense(&seen, w->max_id);
+	lin_map_dense(&seen, lin_walk_max_id(w));
 	size_t m = 0;
 	int rc = 0;
 	for (size_t i = 0; i < k && rc == 0; i++) {
