@@ -378,24 +378,45 @@ static int report(graph_impact_report *out, lin_walk *w, const attrs *ax, trib_a
 	via_ctx vx = {w, root_product, field_root, NULL, 0, &r, a, NULL, 0, 0};
 	if (rc == 0 && field_root && !summary_only)
 		rc = owned_fields(&vx);
-	for (size_t i = 0; rc == 0 && i < nhits; i++) {
-		const lin_hit *h = &hits[i];
-		if ((rc = count_product(tl, ax, t, h->product, h->derived ? LIN_NONE : h->pos)) != 0 || summary_only)
-			continue;
-		graph_affected *af = &out->affected[out->count++];
-		graph_node n;
-		if ((rc = lin_node(&n, t, a, h->product)) != 0)
-			break;
-		af->id = h->product;
-		af->ref = n.ref;
-		af->owner = n.owner;
-		af->domain = n.domain;
-		af->placeholder = n.placeholder;
-		af->depth = h->depth;
-		rc = lin_walk_path(&af->path, &af->path_len, w, &r, a, h->pos, h->derived ? h->product : 0);
+	for (size_t i = 0; rc == 0 && summary_only && i < nhits; i++)
+		rc = count_product(tl, ax, t, hits[i].product, hits[i].derived ? LIN_NONE : hits[i].pos);
+	lin_idpos *byid = NULL;
+	if (rc == 0 && !summary_only && nhits) {
+		/* Products and their field reads in id order: consecutive reads stay
+		 * on the leaf page their cursor is on. Each reference read here is
+		 * remembered, so the paths below mostly find theirs. */
+		if (!(byid = trib_big_alloc(nhits * sizeof *byid)))
+			rc = trib_error_last_code();
+		for (size_t i = 0; rc == 0 && i < nhits; i++)
+			byid[i] = (lin_idpos){hits[i].product, i};
 		if (rc == 0)
-			rc = via_fields(af, &vx, h);
+			rc = lin_sort_idpos(byid, nhits);
+		for (size_t j = 0; rc == 0 && j < nhits; j++) {
+			const lin_hit *h = &hits[byid[j].pos];
+			graph_affected *af = &out->affected[byid[j].pos];
+			graph_lineage_node n;
+			if ((rc = lin_describe(&n, &r, h->product, h->depth, 0)) != 0)
+				break;
+			af->id = h->product;
+			af->ref = n.ref;
+			af->owner = n.owner;
+			af->domain = n.domain;
+			af->placeholder = n.placeholder;
+			af->depth = h->depth;
+			/* Described anyway: counted from the description. */
+			if ((rc = counter_add(&tl->owners, n.owner, strlen(n.owner), 1)) == 0 &&
+			    (rc = counter_add(&tl->domains, n.domain, strlen(n.domain), 1)) == 0)
+				rc = via_fields(af, &vx, h);
+		}
+		for (size_t i = 0; rc == 0 && i < nhits; i++) {
+			graph_affected *af = &out->affected[i];
+			rc = lin_walk_path(&af->path, &af->path_len, w, &r, a, hits[i].pos,
+					   hits[i].derived ? hits[i].product : 0);
+		}
+		if (rc == 0)
+			out->count = nhits;
 	}
+	trib_big_free(byid);
 	if (rc == 0 && (rc = tally_finish(tl, &r)) == 0) {
 		counter_finish(&tl->owners, &out->by_owner, &out->nowners);
 		counter_finish(&tl->domains, &out->by_domain, &out->ndomains);
@@ -432,9 +453,10 @@ int graph_lineage_impact(graph_impact_report *out, graph_txn *t, trib_arena *a, 
 	counter_init(&tl.domains, a);
 	lin_map_init(&tl.ids);
 	/* Field roots walk fields too, and their hits are deduplicated later:
-	 * those count from node records. */
+	 * those count from node records. A full report describes every
+	 * product, and counts from that. */
 	attrs ax = {&tl, 1, SIZE_MAX, 0, NULL, 0};
-	if (rn.kind != TRIB_KIND_FIELD) {
+	if (rn.kind != TRIB_KIND_FIELD && opts->summary_only) {
 		w.attr_mask = GRAPH_EDGE_BIT(GRAPH_EDGE_OWNED_BY) | GRAPH_EDGE_BIT(GRAPH_EDGE_IN_DOMAIN);
 		w.attr = attr_cb;
 		w.payload = &ax;
