@@ -319,20 +319,23 @@ int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min
 #define BIG_MAP_MIN ((size_t)2 << 20) /* blocks from this size get a mapping of their own */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define BIG_HDR 64u                   /* header before the block; keeps 16-byte alignment */
+#define GROW_ROOM 8u                  /* address space a growing array maps, in its size */
 
 typedef struct big_hdr {
 	size_t map; /* bytes mapped at the header, 0 = malloc'd */
 	size_t size;
 } big_hdr;
 
-static void *big_map(size_t total)
+/* A mapping of at least total bytes; flags add to MAP_PRIVATE | MAP_ANONYMOUS. */
+static void *big_map(size_t total, int flags)
 {
 	size_t len = (total + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 	if (len < total || len > SIZE_MAX - HUGE_PAGE)
 		return NULL;
 	/* Map one huge page more, then unmap the ends so the block starts on a
 	 * huge-page boundary: only aligned 2 MiB ranges can be huge pages. */
-	unsigned char *raw = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *raw =
+		mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 	if (raw == MAP_FAILED)
 		return NULL;
 	uintptr_t start = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
@@ -356,7 +359,7 @@ void *trib_big_alloc(size_t size)
 		return NULL;
 	}
 	size_t total = size + BIG_HDR;
-	big_hdr *h = total >= BIG_MAP_MIN ? big_map(total) : NULL;
+	big_hdr *h = total >= BIG_MAP_MIN ? big_map(total, 0) : NULL;
 	if (!h) {
 		h = malloc(total);
 		if (!h) {
@@ -412,10 +415,22 @@ static void *big_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
 		return (unsigned char *)g + BIG_HDR;
 	}
 	if (h && h->map && new_bytes + BIG_HDR <= h->map) {
-		h->size = new_bytes; /* the mapping's rounding holds it already */
+		h->size = new_bytes; /* the mapping holds it already */
 		return old;
 	}
-	void *p = trib_big_alloc(new_bytes);
+	/* A growing array moving to a mapping gets eight times the room in
+	 * address space: pages are only backed when touched, and the next
+	 * doublings then need no copy. */
+	void *p = NULL;
+	if (new_bytes + BIG_HDR >= BIG_MAP_MIN && new_bytes <= (SIZE_MAX - BIG_HDR) / GROW_ROOM) {
+		big_hdr *g = big_map(new_bytes * GROW_ROOM + BIG_HDR, MAP_NORESERVE);
+		if (g) {
+			g->size = new_bytes;
+			p = (unsigned char *)g + BIG_HDR;
+		}
+	}
+	if (!p)
+		p = trib_big_alloc(new_bytes);
 	if (p && old) {
 		memcpy(p, old, old_bytes);
 		trib_big_free(old);

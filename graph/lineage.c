@@ -113,10 +113,28 @@ typedef struct entry {
 } entry;
 
 typedef struct order {
-	entry *e;
+	entry *e;           /* both directions: the merged answer */
+	const lin_visit *v; /* one direction: the walk's visits, used in place */
 	size_t n;
 	int truncated;
 } order;
+
+static uint64_t ord_id(const order *o, size_t i)
+{
+	return o->e ? o->e[i].id : o->v[i].id;
+}
+
+static uint64_t ord_pred(const order *o, size_t i)
+{
+	if (o->e)
+		return o->e[i].pred;
+	return o->v[i].pred == LIN_NONE ? 0 : o->v[o->v[i].pred].id;
+}
+
+static uint32_t ord_depth(const order *o, size_t i)
+{
+	return o->e ? o->e[i].depth : o->v[i].depth;
+}
 
 static int order_push(order *o, size_t *cap, const lin_visit *v, const lin_visit *base)
 {
@@ -167,27 +185,22 @@ static int merge(order *o, lin_walk *up, lin_walk *down, size_t max_nodes)
 	return rc;
 }
 
-static int single(order *o, const lin_walk *w)
+static void single(order *o, const lin_walk *w)
 {
-	size_t cap = 0;
-	for (size_t i = 0; i < w->n; i++) {
-		int rc = order_push(o, &cap, &w->v[i], w->v);
-		if (rc)
-			return rc;
-	}
+	o->v = w->v;
+	o->n = w->n;
 	o->truncated = w->truncated;
-	return 0;
 }
 
 /* ------------------------------------------------------------- filters */
 
-static int wanted(int *ok, graph_txn *t, const entry *e, const graph_lineage_opts *o)
+static int wanted(int *ok, graph_txn *t, uint64_t id, const graph_lineage_opts *o)
 {
 	*ok = 1;
 	if (!o->kinds && !o->ndomains)
 		return 0;
 	gstore_node n;
-	int rc = gstore_node_read(&n, t, e->id);
+	int rc = gstore_node_read(&n, t, id);
 	if (rc)
 		return rc;
 	if (o->kinds && !(o->kinds & GRAPH_KIND_BIT(n.kind))) {
@@ -217,9 +230,10 @@ static int wanted(int *ok, graph_txn *t, const entry *e, const graph_lineage_opt
 
 /* -------------------------------------------------------------- edges */
 
-/* An edge among answer nodes, kept before it is ordered and described. */
+/* An edge among answer nodes, kept before it is ordered and described; its
+ * `to` node is the page's node of that rank. */
 typedef struct found {
-	uint64_t from, to;
+	uint64_t from;
 	uint32_t kind;
 	uint32_t rank; /* of `to` among the page's nodes sorted by id */
 } found;
@@ -230,6 +244,7 @@ typedef struct build {
 	lin_map index;        /* id -> answer index, every answer node */
 	size_t first, count;  /* the page: answer indexes [first, first + count) */
 	uint32_t *rank;       /* page position -> rank by id */
+	const lin_idpos *byid; /* rank -> (id, page position) */
 	found *e;
 	size_t n, cap;
 	lin_refs r;
@@ -245,7 +260,7 @@ static int keep(build *b, uint64_t from, uint64_t to, unsigned kind)
 	int rc;
 	if (b->n == b->cap && (rc = trib_big_reserve(&b->e, &b->cap, b->n, sizeof *b->e, 256)) != 0)
 		return rc;
-	b->e[b->n++] = (found){from, to, kind, b->rank[ti - b->first]};
+	b->e[b->n++] = (found){from, kind, b->rank[ti - b->first]};
 	return 0;
 }
 
@@ -263,74 +278,70 @@ static int scan_cb(uint64_t nb, unsigned kind, void *payload)
 
 /* Within one `to` node, the order the store keeps its in-edges in: lineage
  * kinds (one key) before structural ones (the other), then kind, then `from`. */
-static uint64_t stored_key(const found *f)
+static uint64_t stored_key(const graph_lineage_edge *e)
 {
-	uint64_t structural = (GSTORE_STRUCT_KINDS & GRAPH_EDGE_BIT(f->kind)) != 0;
-	return structural << 63 | (uint64_t)f->kind << 56 | f->from;
+	uint64_t structural = (GSTORE_STRUCT_KINDS & GRAPH_EDGE_BIT(e->kind)) != 0;
+	return structural << 63 | (uint64_t)e->kind << 56 | e->from;
 }
 
-static int cmp_found(const void *x, const void *y)
+static int cmp_edge(const void *x, const void *y)
 {
 	uint64_t a = stored_key(x), b = stored_key(y);
 	return a < b ? -1 : a > b;
 }
 
-/* The kept edges into the answer, ordered by the `to` node's id (a counting
- * sort on its rank), each `to` node's edges in stored order. */
+/* The kept edges into the answer's arena, ordered by the `to` node's id (a
+ * counting sort on its rank), each `to` node's edges in stored order. */
 static int emit_edges(build *b, trib_arena *a)
 {
 	graph_lineage_graph *g = b->g;
 	if (!b->n)
 		return 0;
 	size_t *end = trib_big_calloc(b->count + 1, sizeof *end);
-	found *sorted = trib_big_alloc(b->n * sizeof *sorted);
-	g->edges = trib_arena_alloc(a, b->n * sizeof *g->edges);
-	int rc = 0;
-	if (!end || !sorted) {
-		rc = trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu lineage edges", b->n);
-		goto done;
-	}
-	if (!g->edges) {
-		rc = trib_error_last_code();
-		goto done;
+	if (!end)
+		return trib_error_set(TRIB_ENOMEM, "out of memory ordering %zu lineage edges", b->n);
+	if (!(g->edges = trib_arena_alloc(a, b->n * sizeof *g->edges))) {
+		trib_big_free(end);
+		return trib_error_last_code();
 	}
 	for (size_t i = 0; i < b->n; i++)
 		end[b->e[i].rank + 1]++;
 	for (size_t r = 1; r <= b->count; r++)
 		end[r] += end[r - 1];
-	for (size_t i = 0; i < b->n; i++)
-		sorted[end[b->e[i].rank]++] = b->e[i];
-	/* end[r] is now where rank r's edges end. */
-	for (size_t r = 0, lo = 0; r < b->count; lo = end[r++]) {
-		size_t hi = end[r];
-		if (hi - lo > 16) {
-			qsort(sorted + lo, hi - lo, sizeof *sorted, cmp_found);
-			continue;
-		}
-		for (size_t i = lo + 1; i < hi; i++) {
-			found x = sorted[i];
-			size_t j = i;
-			for (; j > lo && stored_key(&sorted[j - 1]) > stored_key(&x); j--)
-				sorted[j] = sorted[j - 1];
-			sorted[j] = x;
-		}
+	for (size_t i = 0; i < b->n; i++) {
+		const found *f = &b->e[i];
+		g->edges[end[f->rank]++] = (graph_lineage_edge){f->from, b->byid[f->rank].id, NULL, NULL,
+								(graph_edge_kind)f->kind};
 	}
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		graph_lineage_edge *e = &g->edges[i];
-		const found *f = &sorted[i];
-		*e = (graph_lineage_edge){f->from, f->to, NULL, NULL, (graph_edge_kind)f->kind};
-		e->to_ref = g->nodes[lin_map_get(&b->index, f->to) - b->first].ref;
-		uint32_t fi = lin_map_get(&b->index, f->from);
-		if (fi >= b->first && fi - b->first < b->count)
-			e->from_ref = g->nodes[fi - b->first].ref;
-		else
-			rc = lin_refs_get(&e->from_ref, &b->r, f->from);
+	/* end[r] is now where rank r's edges end. */
+	int rc = 0;
+	for (size_t r = 0, lo = 0; rc == 0 && r < b->count; lo = end[r++]) {
+		size_t hi = end[r];
+		graph_lineage_edge *v = g->edges;
+		if (hi - lo > 16) {
+			qsort(v + lo, hi - lo, sizeof *v, cmp_edge);
+		} else {
+			for (size_t i = lo + 1; i < hi; i++) {
+				graph_lineage_edge x = v[i];
+				size_t j = i;
+				for (; j > lo && stored_key(&v[j - 1]) > stored_key(&x); j--)
+					v[j] = v[j - 1];
+				v[j] = x;
+			}
+		}
+		const char *to_ref = g->nodes[b->byid[r].pos].ref;
+		for (size_t i = lo; rc == 0 && i < hi; i++) {
+			v[i].to_ref = to_ref;
+			uint32_t fi = lin_map_get(&b->index, v[i].from);
+			if (fi >= b->first && fi - b->first < b->count)
+				v[i].from_ref = g->nodes[fi - b->first].ref;
+			else
+				rc = lin_refs_get(&v[i].from_ref, &b->r, v[i].from);
+		}
 	}
 	if (rc == 0)
 		g->nedges = b->n;
-done:
 	trib_big_free(end);
-	trib_big_free(sorted);
 	return rc;
 }
 
@@ -441,7 +452,8 @@ static int traverse(order *ord, walks *ws, graph_txn *t, uint64_t root, trib_kin
 		return rc;
 	if (o->direction == GRAPH_BOTH)
 		return merge(ord, &ws->up, &ws->down, o->max_nodes);
-	return single(ord, o->direction == GRAPH_UP ? &ws->up : &ws->down);
+	single(ord, o->direction == GRAPH_UP ? &ws->up : &ws->down);
+	return 0;
 }
 
 static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const order *ord, walks *ws,
@@ -456,7 +468,7 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < ord->n; i++) {
 		int ok;
-		if ((rc = wanted(&ok, t, &ord->e[i], o)) == 0 && ok)
+		if ((rc = wanted(&ok, t, ord_id(ord, i), o)) == 0 && ok)
 			ans[nans++] = (uint32_t)i;
 	}
 	build b = {.g = out};
@@ -497,16 +509,17 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	/* Read the nodes in id order through one cursor: neighbouring ids share
 	 * leaf pages. The answer keeps its breadth-first order. */
 	for (size_t i = 0; i < count; i++)
-		byid[i] = (lin_idpos){ord->e[ans[o->offset + i]].id, i};
+		byid[i] = (lin_idpos){ord_id(ord, ans[o->offset + i]), i};
 	if ((rc = lin_sort_idpos(byid, count)) != 0)
 		goto done;
+	b.byid = byid;
 	for (size_t j = 0; rc == 0 && j < count; j++) {
-		const entry *e = &ord->e[ans[o->offset + byid[j].pos]];
+		size_t k = ans[o->offset + byid[j].pos];
 		b.rank[byid[j].pos] = (uint32_t)j;
-		rc = lin_describe_lean(&out->nodes[byid[j].pos], &b.r, e->id, e->depth, e->pred);
+		rc = lin_describe_lean(&out->nodes[byid[j].pos], &b.r, byid[j].id, ord_depth(ord, k), ord_pred(ord, k));
 	}
 	for (size_t i = 0; rc == 0 && i < nans; i++)
-		rc = lin_map_put(&b.index, ord->e[ans[i]].id, (uint32_t)i);
+		rc = lin_map_put(&b.index, ord_id(ord, ans[i]), (uint32_t)i);
 	/* Predecessors: answer nodes on the page, read only when filtered or paged out. */
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		graph_lineage_node *n = &out->nodes[i];
@@ -555,7 +568,7 @@ int graph_lineage_get(graph_lineage_graph *out, graph_txn *t, trib_arena *a, uin
 		level = GRAPH_LINEAGE_PORT;
 	if (rn.kind == TRIB_KIND_FIELD)
 		level = GRAPH_LINEAGE_FIELD;
-	order ord = {NULL, 0, 0};
+	order ord = {NULL, NULL, 0, 0};
 	walks ws;
 	memset(&ws, 0, sizeof ws);
 	rc = traverse(&ord, &ws, t, root, rn.kind, level, opts);
