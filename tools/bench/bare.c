@@ -10,6 +10,11 @@
  * and the queue a flat array, both allocated once and cleared by walking the
  * queue: the cheapest bookkeeping a BFS can have. Every walk runs in a fresh
  * read transaction, as a query would.
+ *
+ * A second sub-database, "rec" (MDB_INTEGERKEY, key u64 id), holds a record
+ * per node shaped like the graph store's node record (16-byte header, the
+ * reference, the owner): the floor for an answer that describes every node it
+ * reaches is this BFS plus one record read per node, in id order.
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -22,9 +27,12 @@
 struct bench_bare {
 	MDB_env *env;
 	MDB_dbi dbi;
+	MDB_dbi rec;
 	uint32_t n;
 	uint64_t *seen;  /* bitmap over generator indices */
 	uint32_t *queue; /* n entries */
+	uint32_t *tmp;   /* n entries: radix sort scratch */
+	char *copy;      /* where described references are copied, as an answer would */
 };
 
 #define CHECK_MDB(call, what)                                                              \
@@ -61,8 +69,9 @@ bench_bare *bench_bare_load(const bench_graph *g, const char *dir, double *load_
 	double t0 = bench_now();
 	CHECK_MDB(mdb_env_create(&b->env), "mdb_env_create");
 	/* Generous and fixed: the floor does not pay for map growth. */
-	CHECK_MDB(mdb_env_set_maxdbs(b->env, 1), "mdb_env_set_maxdbs");
-	CHECK_MDB(mdb_env_set_mapsize(b->env, ((size_t)256 << 20) + g->m * 64), "mdb_env_set_mapsize");
+	CHECK_MDB(mdb_env_set_maxdbs(b->env, 2), "mdb_env_set_maxdbs");
+	CHECK_MDB(mdb_env_set_mapsize(b->env, ((size_t)256 << 20) + g->m * 64 + (size_t)g->n * 128),
+		  "mdb_env_set_mapsize");
 	CHECK_MDB(mdb_env_open(b->env, dir, MDB_NOSYNC, 0600), "mdb_env_open");
 	CHECK_MDB(mdb_txn_begin(b->env, NULL, 0, &txn), "mdb_txn_begin");
 	CHECK_MDB(mdb_dbi_open(txn, "adj", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERKEY |
@@ -84,6 +93,25 @@ bench_bare *bench_bare_load(const bench_graph *g, const char *dir, double *load_
 		CHECK_MDB(put_list(cur, id << 1 | 1, &g->up, v, buf), "put parents");
 	}
 	mdb_cursor_close(cur);
+	CHECK_MDB(mdb_dbi_open(txn, "rec", MDB_CREATE | MDB_INTEGERKEY, &b->rec), "mdb_dbi_open rec");
+	CHECK_MDB(mdb_cursor_open(txn, b->rec, &cur), "mdb_cursor_open rec");
+	for (uint32_t v = 0; v < g->n; v++) {
+		unsigned char rec[16 + 64];
+		char ref[32];
+		bench_node_ref(ref, sizeof(ref), g, v);
+		size_t rl = strlen(ref), dl = (size_t)(strchr(ref, '/') - ref);
+		memset(rec, 0, 16);
+		rec[0] = 1; /* a product */
+		rec[2] = (unsigned char)rl;
+		rec[4] = (unsigned char)(5 + dl);
+		memcpy(rec + 16, ref, rl);
+		memcpy(rec + 16 + rl, "team-", 5);
+		memcpy(rec + 16 + rl + 5, ref, dl);
+		uint64_t id = (uint64_t)v + 1;
+		MDB_val k = {sizeof(id), &id}, d = {16 + rl + 5 + dl, rec};
+		CHECK_MDB(mdb_cursor_put(cur, &k, &d, MDB_APPEND), "put record");
+	}
+	mdb_cursor_close(cur);
 	int rc = mdb_txn_commit(txn);
 	txn = NULL;
 	CHECK_MDB(rc, "mdb_txn_commit");
@@ -92,6 +120,8 @@ bench_bare *bench_bare_load(const bench_graph *g, const char *dir, double *load_
 	free(buf);
 	b->seen = bench_xcalloc((g->n + 63) / 64, sizeof(uint64_t));
 	b->queue = bench_xmalloc(sizeof(uint32_t) * g->n);
+	b->tmp = bench_xmalloc(sizeof(uint32_t) * g->n);
+	b->copy = bench_xmalloc((size_t)g->n * 32);
 	return b;
 fail:
 	mdb_txn_abort(txn);
@@ -100,12 +130,11 @@ fail:
 	return NULL;
 }
 
-size_t bench_bare_walk(bench_bare *b, uint32_t start, int dir, unsigned max_depth)
+/* Breadth-first from start: leaves the reached nodes in queue[0..count) and marked in seen. */
+static size_t bfs(bench_bare *b, MDB_txn *txn, uint32_t start, int dir, unsigned max_depth)
 {
-	MDB_txn *txn = NULL;
 	MDB_cursor *cur = NULL;
 	size_t head = 0, tail = 0;
-	CHECK_MDB(mdb_txn_begin(b->env, NULL, MDB_RDONLY, &txn), "mdb_txn_begin");
 	CHECK_MDB(mdb_cursor_open(txn, b->dbi, &cur), "mdb_cursor_open");
 	uint64_t up = dir == BENCH_UP;
 	b->queue[tail++] = start;
@@ -138,12 +167,85 @@ size_t bench_bare_walk(bench_bare *b, uint32_t start, int dir, unsigned max_dept
 		}
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	for (size_t i = 0; i < tail; i++)
-		b->seen[b->queue[i] >> 6] = 0;
 	return tail;
 fail:
 	bench_die("bench: bare LMDB walk from node %u failed", start);
+}
+
+static void unmark(bench_bare *b, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		b->seen[b->queue[i] >> 6] = 0;
+}
+
+size_t bench_bare_walk(bench_bare *b, uint32_t start, int dir, unsigned max_depth)
+{
+	MDB_txn *txn = NULL;
+	CHECK_MDB(mdb_txn_begin(b->env, NULL, MDB_RDONLY, &txn), "mdb_txn_begin");
+	size_t count = bfs(b, txn, start, dir, max_depth);
+	mdb_txn_abort(txn);
+	unmark(b, count);
+	return count;
+fail:
+	bench_die("bench: bare LMDB walk from node %u failed", start);
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, c = *(const uint32_t *)y;
+	return a < c ? -1 : a > c;
+}
+
+/* queue[0..n) sorted: qsort when short, else two 16-bit LSD radix passes. */
+static void sort_queue(bench_bare *b, size_t n)
+{
+	if (n < 4096) {
+		qsort(b->queue, n, sizeof(*b->queue), cmp_u32);
+		return;
+	}
+	uint32_t *src = b->queue, *dst = b->tmp;
+	for (unsigned shift = 0; shift < 32; shift += 16) {
+		size_t count[1u << 16] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 0xffff]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < (1u << 16); d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 0xffff]++] = src[i];
+		uint32_t *t = src;
+		src = dst;
+		dst = t;
+	}
+}
+
+size_t bench_bare_describe(bench_bare *b, uint32_t start, int dir, unsigned max_depth)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	CHECK_MDB(mdb_txn_begin(b->env, NULL, MDB_RDONLY, &txn), "mdb_txn_begin");
+	size_t count = bfs(b, txn, start, dir, max_depth);
+	sort_queue(b, count);
+	CHECK_MDB(mdb_cursor_open(txn, b->rec, &cur), "mdb_cursor_open rec");
+	char *out = b->copy;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t id = (uint64_t)b->queue[i] + 1;
+		MDB_val k = {sizeof(id), &id}, d;
+		CHECK_MDB(mdb_cursor_get(cur, &k, &d, MDB_SET), "read a record");
+		const unsigned char *r = d.mv_data;
+		memcpy(out, r + 16, r[2]);
+		out[r[2]] = '\0';
+		out += r[2] + 1;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	unmark(b, count);
+	return count;
+fail:
+	bench_die("bench: bare LMDB description from node %u failed", start);
 }
 
 void bench_bare_close(bench_bare *b)
@@ -154,5 +256,7 @@ void bench_bare_close(bench_bare *b)
 		mdb_env_close(b->env);
 	free(b->seen);
 	free(b->queue);
+	free(b->tmp);
+	free(b->copy);
 	free(b);
 }

@@ -88,6 +88,9 @@ typedef struct bench_bare bench_bare;
 /* Load g into a fresh LMDB environment in dir. Returns NULL on error (printed). */
 bench_bare *bench_bare_load(const bench_graph *g, const char *dir, double *load_s);
 size_t bench_bare_walk(bench_bare *b, uint32_t start, int dir, unsigned max_depth);
+/* The same walk, then each reached node's record read in id order and its
+ * reference copied out: the floor for an answer that describes every node. */
+size_t bench_bare_describe(bench_bare *b, uint32_t start, int dir, unsigned max_depth);
 void bench_bare_close(bench_bare *b);
 
 typedef struct bench_sql bench_sql;
