@@ -798,10 +798,13 @@ int lin_sort_idpos(lin_idpos *v, size_t n)
 	/* Least significant digit first: each pass is stable, so the last leaves
 	 * the array sorted by every digit, equal ids in their original order. */
 	lin_idpos *src = v, *dst = tmp;
-	static const size_t radix = (size_t)1 << RADIX_BITS;
+	/* Short arrays take narrower digits: more passes, but each clears and
+	 * sums 256 counters instead of 2048. */
+	unsigned digit = n < 4096 ? 8u : RADIX_BITS;
+	size_t radix = (size_t)1 << digit;
 	size_t count[(size_t)1 << RADIX_BITS];
-	for (unsigned shift = 0; shift < 64 && (bits >> shift) != 0; shift += RADIX_BITS) {
-		memset(count, 0, sizeof count);
+	for (unsigned shift = 0; shift < 64 && (bits >> shift) != 0; shift += digit) {
+		memset(count, 0, radix * sizeof *count);
 		for (size_t i = 0; i < n; i++)
 			count[(src[i].id >> shift) & (radix - 1)]++;
 		size_t sum = 0;
