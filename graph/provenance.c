@@ -30,8 +30,9 @@ typedef struct prov {
 	trib_arena *a;
 	lin_walk w;          /* the upstream product closure; w.v[0] is the root */
 	lin_walk aux;        /* cursors for adjacency reads outside the walk */
-	lin_products pc;
 	lin_refs r;
+	lin_idpos *byid;     /* closure positions 1..n-1 by node id */
+	trib_product **recs; /* by walk position: registered products' records, else NULL */
 	trib_product *root;
 	const char *root_ref;
 	graph_provenance_report *out;
@@ -65,23 +66,6 @@ static int add_violation(prov *p, graph_lineage_rule rule, const char *field_pat
 	return 0;
 }
 
-/* Records of the closure's registered products, in walk order (NULL elsewhere). */
-static int upstream_records(prov *p, trib_product ***recs)
-{
-	*recs = trib_arena_calloc(p->a, p->w.n, sizeof **recs);
-	if (!*recs)
-		return trib_error_last_code();
-	for (size_t i = 1; i < p->w.n; i++) {
-		const graph_lineage_node *u = &p->out->upstream[i - 1];
-		if (u->kind != TRIB_KIND_PRODUCT || u->placeholder)
-			continue;
-		int rc = lin_products_get(&(*recs)[i], &p->pc, u->id);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------ closure */
 
 static int stop_cb(uint64_t nb, unsigned kind, void *payload)
@@ -92,35 +76,323 @@ static int stop_cb(uint64_t nb, unsigned kind, void *payload)
 	return 1;
 }
 
+/*
+ * Closure positions 1..n-1 in node-id order: the closure's node and product
+ * records are then read through cursors moving forward, so neighbouring ids
+ * share leaf pages and the pages a descent crosses are still in cache.
+ */
+static int by_id(prov *p)
+{
+	size_t n = p->w.n - 1;
+	lin_idpos *v = trib_arena_calloc(p->a, n, sizeof *v);
+	if (!v)
+		return trib_error_last_code();
+	for (size_t i = 0; i < n; i++)
+		v[i] = (lin_idpos){p->w.v[i + 1].id, i + 1};
+	p->byid = v;
+	return lin_sort_idpos(v, n);
+}
+
+/* The record of the closure's product `id` (NULL when it is not in the closure
+ * or not a registered product). */
+static trib_product *closure_record(const prov *p, uint64_t id)
+{
+	size_t lo = 0, hi = p->w.n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->byid[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < p->w.n - 1 && p->byid[lo].id == id ? p->recs[p->byid[lo].pos] : NULL;
+}
+
+/* ------------------------------------------------------- record slices */
+
+/*
+ * Provenance reads a handful of fields of each upstream's record, and
+ * protobuf-c decoding all of it (names, description, schemas, quality
+ * checks...) was a quarter of a typical query's time. So the closure's
+ * records are decoded as slices: a DataProduct holding only sla (freshness),
+ * governance, output ports' name and sla (freshness), and input ports'
+ * source, source_type, port and fields; everything else stays at its
+ * default. Strings are copied to the arena. The wire format is the one in
+ * types.proto; a singular message given twice, which the store never writes,
+ * keeps its last value instead of merging. A record that does not parse is
+ * TRIB_ECORRUPT, as from graph_product_get().
+ */
+typedef struct wire {
+	const uint8_t *p, *end;
+} wire;
+
+typedef struct wire_field {
+	uint32_t num;
+	unsigned type; /* 0 varint, 1 fixed64, 2 bytes, 5 fixed32 */
+	uint64_t v;    /* varint value */
+	wire b;        /* bytes */
+} wire_field;
+
+static int wire_varint(uint64_t *out, wire *w)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; shift < 64 && w->p < w->end; shift += 7) {
+		uint8_t b = *w->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The next field of w into f: 1, or 0 at the end; -1 when malformed. */
+static int wire_next(wire_field *f, wire *w)
+{
+	uint64_t tag, len;
+	if (w->p == w->end)
+		return 0;
+	/* Most fields here: a one-byte tag, and a string or message of a one-byte length. */
+	size_t left = (size_t)(w->end - w->p);
+	if (left >= 2 && (w->p[0] & 0x87) == 2 && w->p[1] < 0x80 && left - 2 >= w->p[1]) {
+		f->num = w->p[0] >> 3;
+		f->type = 2;
+		f->b = (wire){w->p + 2, w->p + 2 + w->p[1]};
+		w->p = f->b.end;
+		return f->num ? 1 : -1;
+	}
+	if (!wire_varint(&tag, w) || (tag >> 3) == 0 || (tag >> 3) > UINT32_MAX)
+		return -1;
+	f->num = (uint32_t)(tag >> 3);
+	f->type = (unsigned)(tag & 7);
+	switch (f->type) {
+	case 0:
+		return wire_varint(&f->v, w) ? 1 : -1;
+	case 1:
+	case 5:
+		len = f->type == 1 ? 8 : 4;
+		break;
+	case 2:
+		if (!wire_varint(&len, w))
+			return -1;
+		break;
+	default:
+		return -1;
+	}
+	if (len > (uint64_t)(w->end - w->p))
+		return -1;
+	f->b = (wire){w->p, w->p + len};
+	w->p += len;
+	return 1;
+}
+
+#define SLICE_BAD 1 /* the record does not parse */
+
+static int slice_str(char **out, const wire_field *f, trib_arena *a)
+{
+	if (f->type != 2)
+		return SLICE_BAD;
+	*out = trib_arena_strndup(a, (const char *)f->b.p, (size_t)(f->b.end - f->b.p));
+	return *out ? 0 : trib_error_last_code();
+}
+
+static int slice_sla(Tributary__V1__Sla **out, const wire_field *m, trib_arena *a)
+{
+	if (m->type != 2)
+		return SLICE_BAD;
+	Tributary__V1__Sla *s = trib_arena_alloc(a, sizeof *s);
+	if (!s)
+		return trib_error_last_code();
+	tributary__v1__sla__init(s);
+	*out = s;
+	wire w = m->b;
+	wire_field f;
+	int more, rc = 0;
+	while (rc == 0 && (more = wire_next(&f, &w)) > 0) {
+		if (f.num == 1)
+			rc = slice_str(&s->freshness, &f, a);
+		else if (f.num == 2 && f.type != 0)
+			rc = SLICE_BAD;
+		else if (f.num == 2)
+			s->freshness_seconds = (int64_t)f.v;
+	}
+	return rc ? rc : more < 0 ? SLICE_BAD : 0;
+}
+
+/* Append a message of `size` bytes, set up by init, to the array *v of *n (capacity *cap). */
+static void *slice_push(void *arrp, size_t *n, size_t *cap, size_t size, void (*init)(void *), trib_arena *a)
+{
+	void ***v = arrp;
+	void *m = trib_arena_alloc(a, size);
+	if (!m || trib_arena_reserve(a, v, cap, *n, sizeof **v, 4) != 0)
+		return NULL;
+	init(m);
+	(*v)[(*n)++] = m;
+	return m;
+}
+
+static void init_output_port(void *m)
+{
+	tributary__v1__output_port__init(m);
+}
+
+static void init_input_port(void *m)
+{
+	tributary__v1__input_port__init(m);
+}
+
+static int slice_output_port(Tributary__V1__OutputPort *op, wire w, trib_arena *a)
+{
+	wire_field f;
+	int more, rc = 0;
+	while (rc == 0 && (more = wire_next(&f, &w)) > 0) {
+		if (f.num == 1)
+			rc = slice_str(&op->name, &f, a);
+		else if (f.num == 9)
+			rc = slice_sla(&op->sla, &f, a);
+	}
+	return rc ? rc : more < 0 ? SLICE_BAD : 0;
+}
+
+static int slice_input_port(Tributary__V1__InputPort *ip, wire w, trib_arena *a)
+{
+	wire_field f;
+	size_t fcap = 0;
+	int more, rc = 0;
+	while (rc == 0 && (more = wire_next(&f, &w)) > 0) {
+		if (f.num == 1)
+			rc = slice_str(&ip->source, &f, a);
+		else if (f.num == 2)
+			rc = slice_str(&ip->source_type, &f, a);
+		else if (f.num == 3)
+			rc = slice_str(&ip->port, &f, a);
+		else if (f.num == 4 &&
+			 (rc = trib_arena_reserve(a, &ip->fields, &fcap, ip->n_fields, sizeof *ip->fields, 4)) == 0)
+			rc = slice_str(&ip->fields[ip->n_fields++], &f, a);
+	}
+	return rc ? rc : more < 0 ? SLICE_BAD : 0;
+}
+
+static int slice_product(trib_product **out, const MDB_val *v, trib_arena *a)
+{
+	trib_product *u = trib_arena_alloc(a, sizeof *u);
+	if (!u)
+		return trib_error_last_code();
+	tributary__v1__data_product__init(u);
+	*out = u;
+	wire w = {v->mv_data, (const uint8_t *)v->mv_data + v->mv_size};
+	wire_field f;
+	size_t outcap = 0, incap = 0;
+	int more, rc = 0;
+	while (rc == 0 && (more = wire_next(&f, &w)) > 0) {
+		if (f.num >= 8 && f.num <= 12 && f.type != 2)
+			return SLICE_BAD; /* ports, checks, SLA, governance: messages */
+		switch (f.num) {
+		case 8: {
+			Tributary__V1__OutputPort *op = slice_push(&u->output_ports, &u->n_output_ports, &outcap,
+								   sizeof *op, init_output_port, a);
+			rc = op ? slice_output_port(op, f.b, a) : trib_error_last_code();
+			break;
+		}
+		case 9: {
+			Tributary__V1__InputPort *ip = slice_push(&u->input_ports, &u->n_input_ports, &incap,
+								  sizeof *ip, init_input_port, a);
+			rc = ip ? slice_input_port(ip, f.b, a) : trib_error_last_code();
+			break;
+		}
+		case 11:
+			rc = slice_sla(&u->sla, &f, a);
+			break;
+		case 12: {
+			/* Small, and read whole: protobuf-c's. */
+			const ProtobufCMessageDescriptor *d = &tributary__v1__product_governance__descriptor;
+			MDB_val g = {(size_t)(f.b.end - f.b.p), (void *)f.b.p};
+			if ((rc = gstore_pb_decode((void **)&u->governance, d, &g, a, "governance")) == TRIB_ECORRUPT)
+				rc = SLICE_BAD;
+			break;
+		}
+		}
+	}
+	return rc ? rc : more < 0 ? SLICE_BAD : 0;
+}
+
+/* The record slice of product id, read through cursor c. */
+static int product_at(trib_product **out, prov *p, MDB_cursor *c, uint64_t id)
+{
+	MDB_val k = gstore_u64_val(&id), v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+	if (rc == MDB_NOTFOUND)
+		return trib_error_set(TRIB_ENOTFOUND, "no product with id %llu", (unsigned long long)id);
+	if (rc)
+		return gstore_mdb_err(rc, "reading a product");
+	if ((rc = slice_product(out, &v, p->a)) == SLICE_BAD)
+		rc = trib_error_set(TRIB_ECORRUPT, "product record of %llu: %zu bytes do not decode as %s",
+				    (unsigned long long)id, v.mv_size, tributary__v1__data_product__descriptor.name);
+	return rc;
+}
+
+/*
+ * The upstream list, its sources, and the records of its registered products
+ * (p->recs, by walk position), read in id order and answered in walk order.
+ */
 static int closure(prov *p)
 {
 	graph_provenance_report *o = p->out;
 	size_t n = p->w.n - 1;
-	if (n && !(o->upstream = trib_arena_calloc(p->a, n, sizeof *o->upstream)))
+	if (!(p->recs = trib_arena_calloc(p->a, p->w.n, sizeof *p->recs)))
 		return trib_error_last_code();
-	const char **sources = n ? trib_arena_calloc(p->a, n, sizeof *sources) : NULL;
-	if (n && !sources)
+	if (!n)
+		return 0;
+	if (!(o->upstream = trib_arena_calloc(p->a, n, sizeof *o->upstream)))
 		return trib_error_last_code();
-	/* A node the walk reached another from has an upstream already: only
-	 * the others need their FEEDS list read to tell whether they are sources. */
-	uint8_t *fed = n ? trib_arena_calloc(p->a, p->w.n, 1) : NULL;
-	if (n && !fed)
+	/* The walk kept every FEEDS edge it read: a node with one is no source. */
+	uint8_t *has_up = trib_arena_calloc(p->a, p->w.n, 1);
+	if (!has_up)
 		return trib_error_last_code();
-	for (size_t i = 1; i < p->w.n; i++)
-		fed[p->w.v[i].pred] = 1;
-	for (size_t i = 1; i < p->w.n; i++) {
+	for (size_t i = 0; i < p->w.nsteps; i++)
+		has_up[p->w.steps[i].pos] = 1;
+	int rc = by_id(p);
+	MDB_cursor *pc = NULL;
+	if (rc == 0 && (rc = mdb_cursor_open(p->t->txn, p->t->s->products, &pc)) != 0)
+		return gstore_mdb_err(rc, "opening a product cursor");
+	/* One sub-database at a time, so each pass finds its pages in cache.
+	 * Predecessors' references are set below, once every node has its own. */
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		size_t i = p->byid[k].pos;
 		const lin_visit *v = &p->w.v[i];
-		graph_lineage_node *u = &o->upstream[o->nupstream++];
-		int rc = lin_describe(u, &p->r, v->id, v->depth, p->w.v[v->pred].id);
-		if (rc)
-			return rc;
-		int has_up = fed[i];
-		if (!has_up &&
-		    (rc = lin_neighbours(&p->aux, v->id, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), stop_cb, &has_up)) != 0)
-			return rc;
-		if (!has_up)
+		rc = lin_describe_lean(&o->upstream[i - 1], &p->r, v->id, v->depth, p->w.v[v->pred].id);
+	}
+	/* Lists the walk did not read (max_depth's last level) are read here. */
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		size_t i = p->byid[k].pos;
+		int up = has_up[i];
+		if (!up && !(p->w.v[i].done & LIN_DONE_LINEAGE))
+			rc = lin_neighbours(&p->aux, p->w.v[i].id, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), stop_cb,
+					    &up);
+		has_up[i] = (uint8_t)up;
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		size_t i = p->byid[k].pos;
+		const graph_lineage_node *u = &o->upstream[i - 1];
+		if (u->kind == TRIB_KIND_PRODUCT && !u->placeholder)
+			rc = product_at(&p->recs[i], p, pc, u->id);
+	}
+	if (pc)
+		mdb_cursor_close(pc);
+	if (rc)
+		return rc;
+	const char **sources = trib_arena_calloc(p->a, n, sizeof *sources);
+	if (!sources)
+		return trib_error_last_code();
+	for (size_t i = 1; i < p->w.n; i++) {
+		graph_lineage_node *u = &o->upstream[i - 1];
+		uint32_t pred = p->w.v[i].pred;
+		u->predecessor = pred ? o->upstream[pred - 1].ref : p->root_ref;
+		if (!has_up[i])
 			sources[o->nsources++] = u->ref;
 	}
+	o->nupstream = n;
 	o->sources = sources;
 	return 0;
 }
@@ -255,6 +527,15 @@ static fresh port_fresh(const trib_product *u, const char *port)
 static int offered(fresh *out, prov *p, const trib_product *u, uint64_t uid, const char *uref,
 		   const trib_product *c)
 {
+	/* Only a port's own SLA can make the ports c reads offer other than
+	 * the whole product does: without one, c's inputs need no reading. */
+	size_t k = 0;
+	while (k < u->n_output_ports && !(u->output_ports[k] && sla_fresh(u->output_ports[k]->sla).secs))
+		k++;
+	if (k == u->n_output_ports) {
+		*out = product_fresh(u);
+		return 0;
+	}
 	fresh best = {0, ""};
 	int matched = 0;
 	for (size_t i = 0; c && i < c->n_input_ports; i++) {
@@ -426,9 +707,7 @@ static int trace(prov *p, uint64_t start, const char *name)
 			continue;
 		memcpy(fname, hash + 1, flen);
 		fname[flen] = '\0';
-		trib_product *u = NULL;
-		if (nd.product != p->w.v[0].id && (rc = lin_products_get(&u, &p->pc, nd.product)) != 0)
-			break;
+		const trib_product *u = nd.product == p->w.v[0].id ? NULL : closure_record(p, nd.product);
 		if (u && declares(u, fname)) {
 			rc = add_pii(p, name, y);
 			continue;
@@ -583,7 +862,6 @@ static void prov_dispose(prov *p)
 	lin_map_dispose(&p->covered);
 	lin_strmap_dispose(&p->pii_seen);
 	lin_refs_dispose(&p->r);
-	lin_products_dispose(&p->pc);
 	lin_walk_dispose(&p->aux);
 	lin_walk_dispose(&p->w);
 }
@@ -612,7 +890,6 @@ int graph_lineage_provenance(graph_provenance_report *out, graph_txn *t, trib_ar
 	p.field_unlimited = opts->max_nodes == 0;
 	p.deadline_ms = opts->deadline_ms;
 	out->root = rn.ref;
-	lin_products_init(&p.pc, t, a);
 	lin_refs_init(&p.r, t, a);
 	lin_strmap_init(&p.pii_seen);
 	lin_map_init(&p.covered);
@@ -621,8 +898,8 @@ int graph_lineage_provenance(graph_provenance_report *out, graph_txn *t, trib_ar
 				opts->deadline_ms)) != 0 ||
 	    (rc = lin_walk_init(&p.aux, t, 0, 0, 0)) != 0)
 		goto done;
-	trib_product **recs = NULL;
-	if ((rc = lin_products_get(&p.root, &p.pc, product)) != 0 ||
+	p.w.record = 1; /* its FEEDS edges tell the sources apart (closure) */
+	if ((rc = graph_product_get(&p.root, t, a, product, 0)) != 0 ||
 	    (rc = lin_walk_add(&p.w, product, LIN_NONE, 0, 0, 0, TRIB_KIND_PRODUCT, NULL)) != 0 ||
 	    (rc = lin_walk_run(&p.w, 0, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), 0)) != 0)
 		goto done;
@@ -634,11 +911,11 @@ int graph_lineage_provenance(graph_provenance_report *out, graph_txn *t, trib_ar
 						       rn.ref, opts->max_nodes);
 		goto done;
 	}
-	if ((rc = closure(&p)) != 0 || (rc = upstream_records(&p, &recs)) != 0)
+	if ((rc = closure(&p)) != 0)
 		goto done;
 	/* Violations come out grouped by rule, in the order of graph_lineage_rule. */
-	if ((rc = governance(&p, recs)) != 0 || (rc = pii(&p)) != 0 || (rc = erasure(&p)) != 0 ||
-	    (rc = freshness(&p, recs)) != 0)
+	if ((rc = governance(&p, p.recs)) != 0 || (rc = pii(&p)) != 0 || (rc = erasure(&p)) != 0 ||
+	    (rc = freshness(&p, p.recs)) != 0)
 		goto done;
 done:
 	prov_dispose(&p);

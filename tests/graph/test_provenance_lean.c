@@ -4,6 +4,7 @@
  * policy — and over a re-registered upstream. Pins the answers a cheaper
  * reading of upstream records (governance, SLAs, ports only) must keep.
  */
+#include "../../graph/store.h"
 #include "test_lineage_mesh.h"
 
 #define C_INTERNAL TRIBUTARY__V1__CLASSIFICATION__CLASSIFICATION_INTERNAL
@@ -136,12 +137,110 @@ START_TEST(re_registration_changes_the_composed_answer)
 }
 END_TEST
 
+/* More ports, inputs and fields than a record's arrays start with. */
+START_TEST(wide_records_are_read_whole)
+{
+	trib_product *v = fx_product("src", "v", "t");
+	static const char *ports[] = {"p1", "p2", "p3", "p4"};
+	for (size_t i = 0; i < 4; i++)
+		lm_port_sla(fx_output(v, ports[i], "k", NULL), 60, "< 1 minute");
+	lm_port_sla(fx_output(v, "p5", "k", "f1", "f2", "f3", "f4", "secret", NULL), 7200, "< 2 hours");
+	lm_gov(v, C_CONFIDENTIAL, 0, 0, "secret", NULL);
+	fx_put_ok(v);
+
+	/* k reads p5 by five fields (not secret), and p1..p4 by one each */
+	trib_product *k = fx_product("mid", "k", "t");
+	fx_input(k, "src/v", "p5", "k", "f1", "f2", "f3", "f4", NULL);
+	for (size_t i = 0; i < 4; i++)
+		fx_input(k, "src/v", ports[i], "k", NULL);
+	fx_output(k, "ko", "k", "secret", NULL);
+	lm_gov(k, C_CONFIDENTIAL, 0, 0, NULL);
+	fx_put_ok(k);
+	trib_product *y = fx_product("out", "y", "t");
+	fx_input(y, "mid/k", NULL, NULL);
+	lm_sla(y, 3600, "< 1 hour");
+	lm_gov(y, C_CONFIDENTIAL, 0, 0, NULL);
+	fx_put_ok(y);
+
+	graph_provenance_report r = prov("out/y");
+	ck_assert_str_eq(lm_nodes(r.upstream, r.nupstream), "mid/k@1<out/y, src/v@2<mid/k");
+	/* the fastest of the five ports k reads */
+	ck_assert_str_eq(lm_freshness(r.freshness, r.nfreshness), "out/y=3600, src/v=60");
+	/* k's own secret is not src/v's: k reads src/v by field lists, none of them whole */
+	ck_assert_uint_eq(r.npii, 0);
+	ck_assert_uint_eq(r.nviolations, 0);
+
+	/* read whole, src/v's secret reaches y through k */
+	k = fx_product("mid", "k", "t");
+	fx_input(k, "src/v", "p5", NULL);
+	fx_output(k, "ko", "k", "secret", NULL);
+	lm_gov(k, C_CONFIDENTIAL, 0, 0, NULL);
+	fx_put_ok(k);
+	r = prov("out/y");
+	ck_assert_str_eq(lm_freshness(r.freshness, r.nfreshness), "out/y=3600, src/v=7200!");
+	ck_assert_str_eq(r.freshness[1].freshness, "< 2 hours");
+	ck_assert_str_eq(lm_pii(r.pii, r.npii), "out/y#secret<src/v#secret!");
+}
+END_TEST
+
+/* Store bytes as the record of ref; *old (malloc'd, may be NULL) gets the record it replaces. */
+static void put_record(const char *ref, const void *bytes, size_t n, MDB_val *old)
+{
+	graph_txn *t;
+	ck_assert_int_eq(graph_write_begin(&t, fx_store), 0);
+	uint64_t id = lm_id(t, ref);
+	MDB_val k = gstore_u64_val(&id), v, d = {n, (void *)bytes};
+	if (old) {
+		ck_assert_int_eq(mdb_get(t->txn, fx_store->products, &k, &v), 0);
+		ck_assert_ptr_nonnull(old->mv_data = malloc(v.mv_size));
+		memcpy(old->mv_data, v.mv_data, v.mv_size);
+		old->mv_size = v.mv_size;
+	}
+	ck_assert_int_eq(mdb_put(t->txn, fx_store->products, &k, &d, 0), 0);
+	ck_assert_int_eq(graph_txn_commit(t), 0);
+}
+
+START_TEST(a_damaged_upstream_record_is_corruption_not_an_answer)
+{
+	mesh();
+	static const struct {
+		const char *bytes;
+		size_t n;
+	} bad[] = {
+		{"\x0a\x7f" "ab", 4},            /* name: a length running past the end */
+		{"\x0a\x01" "a" "\xff\xff", 5},  /* a tag that never ends */
+		{"\x5a\x02\x10\xff", 4},         /* sla: freshness_seconds that never ends */
+		{"\x62\x03\xff\xff\xff", 5},     /* governance: bytes that are no message */
+		{"\x48\x01", 2},                 /* an input port that is a number */
+		{"\x42\x02\x0a\x05", 4},         /* an output port's name past the port's end */
+		{"\x4a\x02\x22\x09", 4},         /* an input port's field past the port's end */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		MDB_val old;
+		put_record("src/u", bad[i].bytes, bad[i].n, &old);
+		graph_txn *t = lm_read();
+		graph_provenance_opts o = GRAPH_PROVENANCE_OPTS_INIT;
+		graph_provenance_report r;
+		ck_assert_int_eq(graph_lineage_provenance(&r, t, &fx_arena, lm_id(t, "out/z"), &o), TRIB_ECORRUPT);
+		ck_assert_msg(strstr(trib_error_last(), "product record"), "case %zu: %s", i, trib_error_last());
+		graph_txn_abort(t);
+		put_record("src/u", old.mv_data, old.mv_size, NULL);
+		free(old.mv_data);
+	}
+	/* restored, the same answer as before */
+	graph_provenance_report r = prov("out/z");
+	ck_assert_str_eq(lm_freshness(r.freshness, r.nfreshness), "out/z=3600, mid/m=900, src/u=7200!");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("provenance_lean");
 	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, upstreams_with_schemas_and_extras_compose_as_their_whole_records);
 	tcase_add_test(tc, re_registration_changes_the_composed_answer);
+	tcase_add_test(tc, wide_records_are_read_whole);
+	tcase_add_test(tc, a_damaged_upstream_record_is_corruption_not_an_answer);
 	return s;
 }
 

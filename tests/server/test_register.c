@@ -161,7 +161,7 @@ END_TEST
 START_TEST(a_product_over_the_evaluation_limit_fails_alone)
 {
 	enum { N = 1200 };
-	tsrv_memory_limit = 1024 * 1024; /* ~1 KiB per upstream: fails near depth 900 */
+	tsrv_memory_limit = 512 * 1024; /* ~780 bytes per upstream: fails near depth 650 */
 	ProtobufCMessage **reqs = chain(N);
 	tsrv_result r = tsrv_stream(CAT "RegisterProducts", reqs, N);
 	tsrv_assert_status(r, GRPC_STATUS_OK, "");
@@ -175,7 +175,7 @@ START_TEST(a_product_over_the_evaluation_limit_fails_alone)
 		if (first < 0)
 			first = (long)i;
 		ck_assert_int_eq(s->results[i]->code, GRPC_STATUS_RESOURCE_EXHAUSTED);
-		ck_assert_msg(strstr(s->results[i]->error, "policy rule 'derived-composition' needs more than 1048576 "
+		ck_assert_msg(strstr(s->results[i]->error, "policy rule 'derived-composition' needs more than 524288 "
 							   "bytes of memory to evaluate chain/p"),
 			      "%zu: %s", i, s->results[i]->error);
 	}
@@ -184,9 +184,9 @@ START_TEST(a_product_over_the_evaluation_limit_fails_alone)
 
 	Tributary__V1__RegisterProductRequest *again = (void *)reqs[first];
 	tsrv_result u = tsrv_call(CAT "RegisterProduct", &again->base);
-	tsrv_assert_status(u, GRPC_STATUS_RESOURCE_EXHAUSTED, "needs more than 1048576 bytes of memory to evaluate");
+	tsrv_assert_status(u, GRPC_STATUS_RESOURCE_EXHAUSTED, "needs more than 524288 bytes of memory to evaluate");
 
-	tsrv_memory_limit = 768 * 1024; /* below the deepest products' needs */
+	tsrv_memory_limit = 384 * 1024; /* below the deepest products' needs */
 	Tributary__V1__AuditPolicyRequest areq = TRIBUTARY__V1__AUDIT_POLICY_REQUEST__INIT;
 	tsrv_result a = tsrv_call("/tributary.v1.Governance/AuditPolicy", &areq.base);
 	tsrv_assert_status(a, GRPC_STATUS_OK, "");
@@ -197,7 +197,7 @@ START_TEST(a_product_over_the_evaluation_limit_fails_alone)
 		ck_assert_uint_eq(rep->non_compliant[i]->n_violations, 1);
 		ck_assert_str_eq(rep->non_compliant[i]->violations[0]->severity, "error");
 		ck_assert_msg(strstr(rep->non_compliant[i]->violations[0]->message,
-				     "not evaluated: policy rule 'derived-composition' needs more than 786432 bytes"),
+				     "not evaluated: policy rule 'derived-composition' needs more than 393216 bytes"),
 			      "%s", rep->non_compliant[i]->violations[0]->message);
 	}
 }
