@@ -114,7 +114,8 @@ static trib_product *closure_record(const prov *p, uint64_t id)
  * Provenance reads a handful of fields of each upstream's record, and
  * protobuf-c decoding all of it (names, description, schemas, quality
  * checks...) was a quarter of a typical query's time. So the closure's
- * records are decoded as slices: a DataProduct holding only sla (freshness),
+ * records are decoded as slices: a DataProduct holding only name, domain,
+ * owner, placeholder and deprecation (to describe the node), sla (freshness),
  * governance, output ports' name and sla (freshness), and input ports'
  * source, source_type, port and fields; everything else stays at its
  * default. Strings are copied to the arena. The wire format is the one in
@@ -220,6 +221,22 @@ static int slice_sla(Tributary__V1__Sla **out, const wire_field *m, trib_arena *
 	return rc ? rc : more < 0 ? SLICE_BAD : 0;
 }
 
+static int slice_deprecation(Tributary__V1__Deprecation **out, const wire_field *m, trib_arena *a)
+{
+	Tributary__V1__Deprecation *d = trib_arena_alloc(a, sizeof *d);
+	if (!d)
+		return trib_error_last_code();
+	tributary__v1__deprecation__init(d);
+	*out = d;
+	wire w = m->b;
+	wire_field f;
+	int more;
+	while ((more = wire_next(&f, &w)) > 0)
+		if (f.num == 1)
+			d->deprecated = f.type == 0 && f.v != 0;
+	return more < 0 ? SLICE_BAD : 0;
+}
+
 /* Append a message of `size` bytes, set up by init, to the array *v of *n (capacity *cap). */
 static void *slice_push(void *arrp, size_t *n, size_t *cap, size_t size, void (*init)(void *), trib_arena *a)
 {
@@ -288,7 +305,26 @@ static int slice_product(trib_product **out, const MDB_val *v, trib_arena *a)
 	while (rc == 0 && (more = wire_next(&f, &w)) > 0) {
 		if (f.num >= 8 && f.num <= 12 && f.type != 2)
 			return SLICE_BAD; /* ports, checks, SLA, governance: messages */
+		if ((f.num == 1 || f.num == 2 || f.num == 4 || f.num == 13) && f.type != 2)
+			return SLICE_BAD;
 		switch (f.num) {
+		case 1:
+			rc = slice_str(&u->name, &f, a);
+			break;
+		case 2:
+			rc = slice_str(&u->domain, &f, a);
+			break;
+		case 4:
+			rc = slice_str(&u->owner, &f, a);
+			break;
+		case 13:
+			rc = slice_deprecation(&u->deprecation, &f, a);
+			break;
+		case 17:
+			if (f.type != 0)
+				return SLICE_BAD;
+			u->placeholder = f.v != 0;
+			break;
 		case 8: {
 			Tributary__V1__OutputPort *op = slice_push(&u->output_ports, &u->n_output_ports, &outcap,
 								   sizeof *op, init_output_port, a);
@@ -317,19 +353,47 @@ static int slice_product(trib_product **out, const MDB_val *v, trib_arena *a)
 	return rc ? rc : more < 0 ? SLICE_BAD : 0;
 }
 
-/* The record slice of product id, read through cursor c. */
-static int product_at(trib_product **out, prov *p, MDB_cursor *c, uint64_t id)
+/*
+ * The upstream at visit v, described into u. A product is described from the
+ * slice of its record, read through cursor c (kept in *rec unless it is a
+ * placeholder); anything else, or a record without a name, from its node.
+ */
+static int upstream_at(graph_lineage_node *u, trib_product **rec, prov *p, MDB_cursor *c, const lin_visit *v)
 {
-	MDB_val k = gstore_u64_val(&id), v;
-	int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+	uint64_t id = v->id, pred = p->w.v[v->pred].id;
+	MDB_val k = gstore_u64_val(&id), val;
+	int rc = mdb_cursor_get(c, &k, &val, MDB_SET);
 	if (rc == MDB_NOTFOUND)
-		return trib_error_set(TRIB_ENOTFOUND, "no product with id %llu", (unsigned long long)id);
+		return lin_describe_lean(u, &p->r, id, v->depth, pred);
 	if (rc)
 		return gstore_mdb_err(rc, "reading a product");
-	if ((rc = slice_product(out, &v, p->a)) == SLICE_BAD)
+	trib_product *r = NULL;
+	if ((rc = slice_product(&r, &val, p->a)) == SLICE_BAD)
 		rc = trib_error_set(TRIB_ECORRUPT, "product record of %llu: %zu bytes do not decode as %s",
-				    (unsigned long long)id, v.mv_size, tributary__v1__data_product__descriptor.name);
-	return rc;
+				    (unsigned long long)id, val.mv_size, tributary__v1__data_product__descriptor.name);
+	if (rc)
+		return rc;
+	size_t dl = r->domain ? strlen(r->domain) : 0, nl = r->name ? strlen(r->name) : 0;
+	if (!dl || !nl)
+		return lin_describe_lean(u, &p->r, id, v->depth, pred);
+	char *ref = trib_arena_alloc(p->a, dl + nl + 2);
+	if (!ref)
+		return trib_error_last_code();
+	memcpy(ref, r->domain, dl);
+	ref[dl] = '/';
+	memcpy(ref + dl + 1, r->name, nl + 1);
+	*u = (graph_lineage_node){.id = id,
+				  .kind = TRIB_KIND_PRODUCT,
+				  .ref = ref,
+				  .owner = r->owner ? r->owner : "",
+				  .domain = r->domain,
+				  .depth = v->depth,
+				  .placeholder = r->placeholder,
+				  .deprecated = r->deprecation && r->deprecation->deprecated,
+				  .pred = pred,
+				  .predecessor = ""};
+	*rec = r->placeholder ? NULL : r;
+	return 0;
 }
 
 /*
@@ -356,12 +420,13 @@ static int closure(prov *p)
 	MDB_cursor *pc = NULL;
 	if (rc == 0 && (rc = mdb_cursor_open(p->t->txn, p->t->s->products, &pc)) != 0)
 		return gstore_mdb_err(rc, "opening a product cursor");
-	/* One sub-database at a time, so each pass finds its pages in cache.
+	/* Products are described from their records, which the rules need
+	 * anyway (graph_verify holds record and node to agree): one read per
+	 * upstream. Other nodes (external sources) from their node records.
 	 * Predecessors' references are set below, once every node has its own. */
 	for (size_t k = 0; rc == 0 && k < n; k++) {
 		size_t i = p->byid[k].pos;
-		const lin_visit *v = &p->w.v[i];
-		rc = lin_describe_lean(&o->upstream[i - 1], &p->r, v->id, v->depth, p->w.v[v->pred].id);
+		rc = upstream_at(&o->upstream[i - 1], &p->recs[i], p, pc, &p->w.v[i]);
 	}
 	/* Lists the walk did not read (max_depth's last level) are read here. */
 	for (size_t k = 0; rc == 0 && k < n; k++) {
@@ -371,12 +436,6 @@ static int closure(prov *p)
 			rc = lin_neighbours(&p->aux, p->w.v[i].id, GRAPH_UP, GRAPH_EDGE_BIT(GRAPH_EDGE_FEEDS), stop_cb,
 					    &up);
 		has_up[i] = (uint8_t)up;
-	}
-	for (size_t k = 0; rc == 0 && k < n; k++) {
-		size_t i = p->byid[k].pos;
-		const graph_lineage_node *u = &o->upstream[i - 1];
-		if (u->kind == TRIB_KIND_PRODUCT && !u->placeholder)
-			rc = product_at(&p->recs[i], p, pc, u->id);
 	}
 	if (pc)
 		mdb_cursor_close(pc);

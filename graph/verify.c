@@ -210,6 +210,10 @@ static int check_product(vctx *v, const MDB_val *k, const MDB_val *d)
 		problem(v, "product record %llu has no product node", (unsigned long long)id);
 	else if (!!p->placeholder != !!(n.flags & GSTORE_FLAG_PLACEHOLDER))
 		problem(v, "product %.*s: record and node disagree on placeholder", (int)n.ref_len, n.ref);
+	else if (!!(p->deprecation && p->deprecation->deprecated) != !!(n.flags & GSTORE_FLAG_DEPRECATED))
+		problem(v, "product %.*s: record and node disagree on deprecated", (int)n.ref_len, n.ref);
+	else if (strlen(p->owner ? p->owner : "") != n.owner_len || memcmp(p->owner ? p->owner : "", n.owner, n.owner_len))
+		problem(v, "product %.*s: record and node disagree on the owner", (int)n.ref_len, n.ref);
 	return 0;
 }
 

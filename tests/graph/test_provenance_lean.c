@@ -137,6 +137,49 @@ START_TEST(re_registration_changes_the_composed_answer)
 }
 END_TEST
 
+/* Upstreams are described as their nodes say: registered, re-registered under
+ * another owner, deprecated, placeholder, external source. */
+START_TEST(upstreams_are_described_as_their_nodes)
+{
+	mesh();
+	trib_product *u = fx_product("src", "u", "new-owners");
+	fx_output(u, "slow", "id", "email", NULL);
+	fx_put_ok(u);
+	trib_product *d = fx_product("src", "old", "t-old");
+	fx_output(d, "out", "id", NULL);
+	fx_put_ok(d);
+	trib_product *z = fx_product("top", "z", "t-top");
+	fx_input(z, "mid/m", NULL, NULL);
+	fx_input(z, "src/old", NULL, NULL);
+	fx_input(z, "nowhere/ghost", NULL, NULL);
+	fx_input(z, "source:orders-db", NULL, NULL);
+	fx_put_ok(z);
+	graph_txn *t;
+	ck_assert_int_eq(graph_write_begin(&t, fx_store), 0);
+	trib_product *dep;
+	ck_assert_int_eq(graph_product_deprecate(&dep, t, &fx_arena, lm_id(t, "src/old"), "use src/u", "src/u", NULL), 0);
+	ck_assert_int_eq(graph_txn_commit(t), 0);
+
+	graph_provenance_report r = prov("top/z");
+	ck_assert_uint_eq(r.nupstream, 5); /* mid/m, src/old, nowhere/ghost, source:orders-db, src/u */
+	t = lm_read();
+	for (size_t i = 0; i < r.nupstream; i++) {
+		const graph_lineage_node *got = &r.upstream[i];
+		graph_node want;
+		ck_assert_int_eq(graph_node_get(&want, t, &fx_arena, got->id), 0);
+		ck_assert_str_eq(got->ref, want.ref);
+		ck_assert_int_eq(got->kind, want.kind);
+		ck_assert_str_eq(got->owner, want.owner);
+		ck_assert_str_eq(got->domain, want.domain);
+		ck_assert_int_eq(got->placeholder, want.placeholder);
+		ck_assert_int_eq(got->deprecated, want.deprecated);
+	}
+	graph_txn_abort(t);
+	ck_assert_str_eq(lm_nodes(r.upstream, r.nupstream), "mid/m@1<top/z, src/old@1<top/z, nowhere/ghost@1<top/z (placeholder), "
+							 "source:orders-db@1<top/z, src/u@2<mid/m");
+}
+END_TEST
+
 /* More ports, inputs and fields than a record's arrays start with. */
 START_TEST(wide_records_are_read_whole)
 {
@@ -239,6 +282,7 @@ static Suite *suite(void)
 	TCase *tc = lm_tcase(s, "graph");
 	tcase_add_test(tc, upstreams_with_schemas_and_extras_compose_as_their_whole_records);
 	tcase_add_test(tc, re_registration_changes_the_composed_answer);
+	tcase_add_test(tc, upstreams_are_described_as_their_nodes);
 	tcase_add_test(tc, wide_records_are_read_whole);
 	tcase_add_test(tc, a_damaged_upstream_record_is_corruption_not_an_answer);
 	return s;

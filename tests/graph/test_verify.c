@@ -145,6 +145,35 @@ START_TEST(verify_finds_a_wrong_placeholder_counter)
 }
 END_TEST
 
+/* Lineage answers describe a product from its record or its node alike: verify holds the two to agree. */
+START_TEST(verify_finds_a_node_disagreeing_with_its_product_record)
+{
+	small_graph();
+	graph_txn *t;
+	ck_assert_int_eq(graph_write_begin(&t, fx_store), 0);
+	gstore_node n;
+	ck_assert_int_eq(gstore_node_read(&n, t, ida), 0);
+	char ref[64];
+	snprintf(ref, sizeof ref, "%.*s", (int)n.ref_len, n.ref);
+	n.ref = ref;
+	n.owner = "someone-else";
+	n.owner_len = strlen(n.owner);
+	ck_assert_int_eq(gstore_node_write(t, ida, &n), 0);
+	ck_assert_int_eq(gstore_node_read(&n, t, idb), 0);
+	char refb[64];
+	snprintf(refb, sizeof refb, "%.*s", (int)n.ref_len, n.ref);
+	n.ref = refb;
+	n.owner = "";
+	n.owner_len = 0;
+	n.flags |= GSTORE_FLAG_DEPRECATED;
+	ck_assert_int_eq(gstore_node_write(t, idb, &n), 0);
+	ck_assert_int_eq(graph_txn_commit(t), 0);
+	graph_verify_report r = verify(TRIB_ECORRUPT);
+	ck_assert(has_message(&r, "d/a: record and node disagree on the owner"));
+	ck_assert(has_message(&r, "d/b: record and node disagree on deprecated"));
+}
+END_TEST
+
 Suite *verify_suite(void)
 {
 	Suite *s = suite_create("verify");
@@ -156,6 +185,7 @@ Suite *verify_suite(void)
 	tcase_add_test(tc, verify_finds_a_name_pointing_at_the_wrong_node);
 	tcase_add_test(tc, verify_finds_undecodable_records);
 	tcase_add_test(tc, verify_finds_a_wrong_placeholder_counter);
+	tcase_add_test(tc, verify_finds_a_node_disagreeing_with_its_product_record);
 	suite_add_tcase(s, tc);
 	return s;
 }
