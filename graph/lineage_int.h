@@ -8,9 +8,11 @@
  * one per direction for structural keys (store.h keeps them apart), so each
  * cursor stays in its region of the tree and consecutive seeks stay on the
  * leaf page it is on. A wanted kind is reached with MDB_GET_BOTH_RANGE, so a
- * hub with a million edges of other kinds costs nothing. Its working memory (visits, map) is malloc'd, bounded by
- * max_nodes, and freed by lin_walk_dispose(); answers are copied to the
- * caller's arena by the query files.
+ * hub with a million edges of other kinds costs nothing. Cursors open on first
+ * use. Its working memory (visits, map, recorded edges) is big blocks
+ * (trib_big_*: huge pages once large), bounded by max_nodes, and freed by
+ * lin_walk_dispose(); answers are copied to the caller's arena by the query
+ * files.
  */
 #ifndef TRIBUTARY_GRAPH_LINEAGE_INT_H
 #define TRIBUTARY_GRAPH_LINEAGE_INT_H
