@@ -10,6 +10,15 @@
 
 #include "tributary/error.h"
 
+#define BIG_MAP_MIN ((size_t)2 << 20) /* arena chunks from this size get a mapping of their own */
+/* Scratch blocks and growing arrays, which live for one query, from this size:
+ * one huge page is cheaper to fault in than a few hundred small ones. Arena
+ * chunks are kept for reuse between calls, so they keep to whole huge pages. */
+#define SCRATCH_MAP_MIN ((size_t)256 << 10)
+
+/* A big block (below) of size bytes, mapped from map_min bytes on. */
+static void *big_alloc(size_t size, size_t map_min);
+
 #define ALIGN 16u
 #define DEFAULT_CHUNK (16u * 1024u)
 #define MAX_CHUNK (4u * 1024u * 1024u)
@@ -129,7 +138,7 @@ void *trib_arena_alloc(trib_arena *a, size_t size)
 		}
 		trib_arena_chunk *n = take_spare(a, need > a->chunk_size ? need : sz);
 		if (!n) {
-			n = trib_big_alloc(sizeof *n + sz);
+			n = big_alloc(sizeof *n + sz, BIG_MAP_MIN);
 			if (!n) {
 				trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
 				return NULL;
@@ -316,7 +325,6 @@ int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min
 
 /* ------------------------------------------------------------ big blocks */
 
-#define BIG_MAP_MIN ((size_t)2 << 20) /* blocks from this size get a mapping of their own */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define BIG_HDR 64u                   /* header before the block; keeps 16-byte alignment */
 #define GROW_ROOM 8u                  /* address space a growing array maps, in its size */
@@ -352,14 +360,15 @@ static void *big_map(size_t total, int flags)
 	return h;
 }
 
-void *trib_big_alloc(size_t size)
+/* A block of size bytes, mapped from map_min bytes on. */
+static void *big_alloc(size_t size, size_t map_min)
 {
 	if (size > SIZE_MAX - BIG_HDR) {
 		trib_error_set(TRIB_ELIMIT, "a block of %zu bytes overflows", size);
 		return NULL;
 	}
 	size_t total = size + BIG_HDR;
-	big_hdr *h = total >= BIG_MAP_MIN ? big_map(total, 0) : NULL;
+	big_hdr *h = total >= map_min ? big_map(total, 0) : NULL;
 	if (!h) {
 		h = malloc(total);
 		if (!h) {
@@ -370,6 +379,11 @@ void *trib_big_alloc(size_t size)
 	}
 	h->size = size;
 	return (unsigned char *)h + BIG_HDR;
+}
+
+void *trib_big_alloc(size_t size)
+{
+	return big_alloc(size, SCRATCH_MAP_MIN);
 }
 
 void *trib_big_calloc(size_t n, size_t size)
@@ -404,7 +418,7 @@ static void *big_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
 {
 	(void)ctx;
 	big_hdr *h = old ? (big_hdr *)((unsigned char *)old - BIG_HDR) : NULL;
-	if (h && !h->map && new_bytes + BIG_HDR < BIG_MAP_MIN) {
+	if (h && !h->map && new_bytes + BIG_HDR < SCRATCH_MAP_MIN) {
 		/* Still small: realloc may grow it in place. */
 		big_hdr *g = realloc(h, new_bytes + BIG_HDR);
 		if (!g) {
@@ -418,11 +432,12 @@ static void *big_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
 		h->size = new_bytes; /* the mapping holds it already */
 		return old;
 	}
-	/* A growing array moving to a mapping gets eight times the room in
-	 * address space: pages are only backed when touched, and the next
-	 * doublings then need no copy. */
+	/* A growing array moves to a mapping early (one huge page instead of
+	 * a few hundred small ones being faulted in and copied by realloc),
+	 * with eight times the room in address space: pages are only backed
+	 * when touched, and the next doublings then need no copy. */
 	void *p = NULL;
-	if (new_bytes + BIG_HDR >= BIG_MAP_MIN && new_bytes <= (SIZE_MAX - BIG_HDR) / GROW_ROOM) {
+	if (new_bytes + BIG_HDR >= SCRATCH_MAP_MIN && new_bytes <= (SIZE_MAX - BIG_HDR) / GROW_ROOM) {
 		big_hdr *g = big_map(new_bytes * GROW_ROOM + BIG_HDR, MAP_NORESERVE);
 		if (g) {
 			g->size = new_bytes;

@@ -83,13 +83,16 @@ int trib_heap_reserve(void *arrp, size_t *cap, size_t n, size_t size, size_t min
 
 /*
  * Big blocks: scratch arrays that may reach many megabytes (a walk's visits,
- * an answer's edges) and arena chunks. Below 2 MiB they are plain malloc'd.
- * From 2 MiB on, each is an anonymous mapping of its own, aligned to 2 MiB and
+ * an answer's edges) and arena chunks. Small ones are plain malloc'd. From
+ * 256 KiB on (arena chunks: 2 MiB, as the arena keeps them between calls),
+ * each is an anonymous mapping of its own, rounded up and aligned to 2 MiB and
  * marked MADV_HUGEPAGE: where transparent huge pages are on (Debian's default
  * "madvise" mode), touching 100 MB of fresh memory then takes 50 page faults
  * instead of 25,000 — on a virtual machine the difference between 8 ms and
- * 350 ms. Freeing returns the mapping to the system at once, so a large query
- * leaves no heap behind.
+ * 350 ms. A growing array (trib_big_reserve) maps eight times its size in
+ * address space, backed only when touched, so its next doublings copy
+ * nothing. Freeing returns the mapping to the system at once, so a large
+ * query leaves no heap behind.
  */
 
 /** size bytes (16-aligned), or NULL with TRIB_ENOMEM set. Free with trib_big_free. */

@@ -207,7 +207,7 @@ END_TEST
 
 START_TEST(big_blocks_small_and_mapped_keep_contents_across_growth)
 {
-	/* Small blocks are malloc'd; from 2 MiB on a mapping of their own, aligned to 16 and zeroed. */
+	/* Small blocks are malloc'd; from 256 KiB on a mapping of their own, aligned to 16 and zeroed. */
 	unsigned char *small = trib_big_alloc(100);
 	ck_assert_ptr_nonnull(small);
 	ck_assert_uint_eq((uintptr_t)small % 16, 0);
@@ -225,6 +225,11 @@ START_TEST(big_blocks_small_and_mapped_keep_contents_across_growth)
 	ck_assert_uint_eq(nonzero, 0);
 	big[n - 1] = 1;
 	trib_big_free(big);
+	unsigned char *mid = trib_big_calloc(300 << 10, 1);
+	ck_assert_ptr_nonnull(mid);
+	ck_assert_uint_gt(trib_big_usable(mid), (size_t)1 << 20); /* mapped: rounded up to 2 MiB */
+	ck_assert_uint_eq(mid[0] | mid[(300 << 10) - 1], 0);
+	trib_big_free(mid);
 	trib_big_free(NULL);
 	ck_assert_ptr_null(trib_big_calloc(SIZE_MAX / 2, 4));
 	ck_assert_int_eq(trib_error_last_code(), TRIB_ELIMIT);
