@@ -362,6 +362,9 @@ static int edges_from_walk(build *b, lin_walk *w, int dir, unsigned need, uint32
 			continue;
 		rc = dir == GRAPH_UP ? keep(b, s->nb, v->id, s->kind) : keep(b, v->id, s->nb, s->kind);
 	}
+	/* The others, read in id order: consecutive seeks stay on their leaf page. */
+	lin_idpos *rest = NULL;
+	size_t nrest = 0, cap = 0;
 	for (size_t k = 0; rc == 0 && k < w->n; k++) {
 		const lin_visit *v = &w->v[k];
 		if ((v->done & need) == need)
@@ -370,9 +373,16 @@ static int edges_from_walk(build *b, lin_walk *w, int dir, unsigned need, uint32
 		/* In-edges matter only for a `to` in the page; out-edges for any answer node. */
 		if (ai == LIN_NONE || (dir == GRAPH_UP && (ai < b->first || ai - b->first >= b->count)))
 			continue;
-		scan_ctx x = {b, v->id, dir};
-		rc = lin_neighbours(w, v->id, dir, mask, scan_cb, &x);
+		if ((rc = trib_big_reserve(&rest, &cap, nrest, sizeof *rest, 64)) == 0)
+			rest[nrest++] = (lin_idpos){v->id, k};
 	}
+	if (rc == 0)
+		rc = lin_sort_idpos(rest, nrest);
+	for (size_t j = 0; rc == 0 && j < nrest; j++) {
+		scan_ctx x = {b, rest[j].id, dir};
+		rc = lin_neighbours(w, x.id, dir, mask, scan_cb, &x);
+	}
+	trib_big_free(rest);
 	return rc;
 }
 
