@@ -154,13 +154,12 @@ static int order_push(order *o, size_t *cap, const lin_visit *v, const lin_visit
  * everything reachable along edges of either direction), ordered by depth,
  * upstream nodes first within a depth. Each node keeps its smaller depth.
  */
-static int merge(order *o, lin_walk *up, lin_walk *down, size_t max_nodes)
+static int merge(order *o, const lin_walk *up, const lin_walk *down, size_t max_nodes)
 {
 	size_t cap = 0, i = 0, j = 0;
 	lin_map seen;
 	lin_map_init(&seen);
-	uint64_t umax = up->n ? lin_walk_max_id(up) : 0, dmax = down->n ? lin_walk_max_id(down) : 0;
-	lin_map_dense(&seen, umax > dmax ? umax : dmax);
+	lin_map_dense_store(&seen, up->t);
 	int rc = 0;
 	for (uint32_t d = 0; rc == 0 && (i < up->n || j < down->n); d++) {
 		for (; rc == 0 && i < up->n && up->v[i].depth == d; i++) {
@@ -250,17 +249,23 @@ typedef struct build {
 	lin_refs r;
 } build;
 
+/* Where answer node id sits on the page, or -1 (not an answer node, or on another page). */
+static long page_pos(const build *b, uint64_t id)
+{
+	uint32_t i = lin_map_get(&b->index, id);
+	return i != LIN_NONE && i >= b->first && i - b->first < b->count ? (long)(i - b->first) : -1;
+}
+
 /* Keep edge from -> to when both ends are answer nodes and `to` is in the page. */
 static int keep(build *b, uint64_t from, uint64_t to, unsigned kind)
 {
-	uint32_t ti = lin_map_get(&b->index, to);
-	if (ti == LIN_NONE || ti < b->first || ti - b->first >= b->count ||
-	    lin_map_get(&b->index, from) == LIN_NONE)
+	long tp = page_pos(b, to);
+	if (tp < 0 || lin_map_get(&b->index, from) == LIN_NONE)
 		return 0;
 	int rc;
 	if (b->n == b->cap && (rc = trib_big_reserve(&b->e, &b->cap, b->n, sizeof *b->e, 256)) != 0)
 		return rc;
-	b->e[b->n++] = (found){from, kind, b->rank[ti - b->first]};
+	b->e[b->n++] = (found){from, kind, b->rank[tp]};
 	return 0;
 }
 
@@ -332,9 +337,9 @@ static int emit_edges(build *b, trib_arena *a)
 		const char *to_ref = g->nodes[b->byid[r].pos].ref;
 		for (size_t i = lo; rc == 0 && i < hi; i++) {
 			v[i].to_ref = to_ref;
-			uint32_t fi = lin_map_get(&b->index, v[i].from);
-			if (fi >= b->first && fi - b->first < b->count)
-				v[i].from_ref = g->nodes[fi - b->first].ref;
+			long fp = page_pos(b, v[i].from);
+			if (fp >= 0)
+				v[i].from_ref = g->nodes[fp].ref;
 			else
 				rc = lin_refs_get(&v[i].from_ref, &b->r, v[i].from);
 		}
@@ -369,9 +374,8 @@ static int edges_from_walk(build *b, lin_walk *w, int dir, unsigned need, uint32
 		const lin_visit *v = &w->v[k];
 		if ((v->done & need) == need)
 			continue;
-		uint32_t ai = lin_map_get(&b->index, v->id);
 		/* In-edges matter only for a `to` in the page; out-edges for any answer node. */
-		if (ai == LIN_NONE || (dir == GRAPH_UP && (ai < b->first || ai - b->first >= b->count)))
+		if (dir == GRAPH_UP ? page_pos(b, v->id) < 0 : lin_map_get(&b->index, v->id) == LIN_NONE)
 			continue;
 		if ((rc = trib_big_reserve(&rest, &cap, nrest, sizeof *rest, 64)) == 0)
 			rest[nrest++] = (lin_idpos){v->id, k};
@@ -483,8 +487,7 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	}
 	build b = {.g = out};
 	lin_map_init(&b.index);
-	if (nans > 4096) /* large enough to go dense */
-		lin_map_dense(&b.index, lin_walk_max_id(cur));
+	lin_map_dense_store(&b.index, t);
 	lin_refs_init(&b.r, t, a);
 	lin_idpos *byid = NULL;
 	if (rc)
@@ -533,9 +536,9 @@ static int answer(graph_lineage_graph *out, graph_txn *t, trib_arena *a, const o
 	/* Predecessors: answer nodes on the page, read only when filtered or paged out. */
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		graph_lineage_node *n = &out->nodes[i];
-		uint32_t pi = n->pred ? lin_map_get(&b.index, n->pred) : LIN_NONE;
-		if (pi != LIN_NONE && pi >= b.first && pi - b.first < count)
-			n->predecessor = out->nodes[pi - b.first].ref;
+		long pp = n->pred ? page_pos(&b, n->pred) : -1;
+		if (pp >= 0)
+			n->predecessor = out->nodes[pp].ref;
 		else if (n->pred)
 			rc = lin_refs_get(&n->predecessor, &b.r, n->pred);
 	}

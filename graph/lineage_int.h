@@ -48,12 +48,16 @@ typedef struct lin_map {
 	size_t cap; /* power of two, or 0 */
 	size_t n;
 	uint64_t dense_max; /* largest key, 0 = never dense */
+	graph_txn *bound_t; /* else read dense_max from this store once the map is large */
 	uint32_t *dense;    /* value + 1 by key, 0 = absent (calloc'd: untouched pages cost nothing) */
 } lin_map;
 
 void lin_map_init(lin_map *m);
 /* Allow the dense form for keys up to max_key. */
 void lin_map_dense(lin_map *m, uint64_t max_key);
+/* Allow the dense form for keys up to the store's largest node id, read only
+ * when the map grows large enough to go dense. */
+void lin_map_dense_store(lin_map *m, graph_txn *t);
 void lin_map_dispose(lin_map *m);
 /* Value of key, or LIN_NONE. */
 uint32_t lin_map_get(const lin_map *m, uint64_t key);
@@ -238,7 +242,6 @@ typedef struct lin_refs {
 	MDB_cursor *cur; /* nodes; opened on first use */
 	lin_strmap names; /* owner and domain names, one arena copy each */
 	lin_map idx;
-	int bounded; /* idx told the store's largest id (once it is large) */
 	const char *recent[2]; /* the last two names found (refs_name) */
 	size_t recent_len[2];
 	int next_recent;

@@ -17,6 +17,11 @@ void lin_map_dense(lin_map *m, uint64_t max_key)
 	m->dense_max = max_key;
 }
 
+void lin_map_dense_store(lin_map *m, graph_txn *t)
+{
+	m->bound_t = t;
+}
+
 void lin_map_dispose(lin_map *m)
 {
 	trib_big_free(m->keys);
@@ -104,6 +109,10 @@ static int map_room(lin_map *m, uint64_t key)
 {
 	if (m->dense || (m->n + 1) * 2 <= m->cap)
 		return 0;
+	if (m->bound_t && m->n >= DENSE_AFTER) {
+		m->dense_max = lin_dense_bound(m->bound_t);
+		m->bound_t = NULL;
+	}
 	if (m->dense_max && m->dense_max < DENSE_MAX_KEYS && m->n >= DENSE_AFTER && key <= m->dense_max)
 		return go_dense(m);
 	return map_grow(m);
@@ -711,6 +720,8 @@ void lin_refs_init(lin_refs *r, graph_txn *t, trib_arena *a)
 	r->t = t;
 	r->a = a;
 	lin_map_init(&r->idx);
+	/* Large answers cache a ref per node: let the index go dense. */
+	lin_map_dense_store(&r->idx, t);
 	lin_strmap_init(&r->names);
 }
 
@@ -742,11 +753,6 @@ static int refs_read(gstore_node *out, lin_refs *r, uint64_t id)
 static int refs_keep(const char **out, lin_refs *r, uint64_t id, const char *ref, size_t len)
 {
 	uint32_t at;
-	if (!r->bounded && r->idx.n >= 4096) {
-		/* Large answers cache a ref per node: let the index go dense. */
-		lin_map_dense(&r->idx, lin_dense_bound(r->t));
-		r->bounded = 1;
-	}
 	int rc = lin_map_insert(&r->idx, id, (uint32_t)r->n, &at);
 	if (rc)
 		return rc;
@@ -957,7 +963,7 @@ int lin_field_hits(lin_hit **out, size_t *n, lin_walk *w)
 	qsort(h, k, sizeof *h, cmp_hit);
 	lin_map seen;
 	lin_map_init(&seen);
-	lin_map_dense(&seen, lin_walk_max_id(w));
+	lin_map_dense_store(&seen, w->t);
 	size_t m = 0;
 	int rc = 0;
 	for (size_t i = 0; i < k && rc == 0; i++) {
