@@ -17,7 +17,7 @@
 #define SCRATCH_MAP_MIN ((size_t)256 << 10)
 
 /* A big block (below) of size bytes, mapped from map_min bytes on. */
-static void *big_alloc(size_t size, size_t map_min);
+static void *big_alloc(size_t size, size_t map_min, size_t room);
 
 #define ALIGN 16u
 #define DEFAULT_CHUNK (16u * 1024u)
@@ -138,7 +138,7 @@ void *trib_arena_alloc(trib_arena *a, size_t size)
 		}
 		trib_arena_chunk *n = take_spare(a, need > a->chunk_size ? need : sz);
 		if (!n) {
-			n = big_alloc(sizeof *n + sz, BIG_MAP_MIN);
+			n = big_alloc(sizeof *n + sz, BIG_MAP_MIN, 1);
 			if (!n) {
 				trib_error_set(TRIB_ENOMEM, "out of memory allocating %zu bytes", sz);
 				return NULL;
@@ -360,15 +360,24 @@ static void *big_map(size_t total, int flags)
 	return h;
 }
 
-/* A block of size bytes, mapped from map_min bytes on. */
-static void *big_alloc(size_t size, size_t map_min)
+/*
+ * A block of size bytes, mapped from map_min bytes on. A mapping reserves
+ * room times size in address space (MAP_NORESERVE: backed only when touched)
+ * when it can, else just what is asked; below map_min, or when no mapping can
+ * be had, the block is malloc'd.
+ */
+static void *big_alloc(size_t size, size_t map_min, size_t room)
 {
-	if (size > SIZE_MAX - BIG_HDR) {
+	if (size > (SIZE_MAX - BIG_HDR) / room) {
 		trib_error_set(TRIB_ELIMIT, "a block of %zu bytes overflows", size);
 		return NULL;
 	}
 	size_t total = size + BIG_HDR;
-	big_hdr *h = total >= map_min ? big_map(total, 0) : NULL;
+	big_hdr *h = NULL;
+	if (total >= map_min && room > 1)
+		h = big_map(size * room + BIG_HDR, MAP_NORESERVE);
+	if (!h && total >= map_min)
+		h = big_map(total, 0);
 	if (!h) {
 		h = malloc(total);
 		if (!h) {
@@ -383,7 +392,7 @@ static void *big_alloc(size_t size, size_t map_min)
 
 void *trib_big_alloc(size_t size)
 {
-	return big_alloc(size, SCRATCH_MAP_MIN);
+	return big_alloc(size, SCRATCH_MAP_MIN, 1);
 }
 
 void *trib_big_calloc(size_t n, size_t size)
@@ -434,18 +443,9 @@ static void *big_grow(void *ctx, void *old, size_t old_bytes, size_t new_bytes)
 	}
 	/* A growing array moves to a mapping early (one huge page instead of
 	 * a few hundred small ones being faulted in and copied by realloc),
-	 * with eight times the room in address space: pages are only backed
-	 * when touched, and the next doublings then need no copy. */
-	void *p = NULL;
-	if (new_bytes + BIG_HDR >= SCRATCH_MAP_MIN && new_bytes <= (SIZE_MAX - BIG_HDR) / GROW_ROOM) {
-		big_hdr *g = big_map(new_bytes * GROW_ROOM + BIG_HDR, MAP_NORESERVE);
-		if (g) {
-			g->size = new_bytes;
-			p = (unsigned char *)g + BIG_HDR;
-		}
-	}
-	if (!p)
-		p = trib_big_alloc(new_bytes);
+	 * with eight times the room in address space, so the next doublings
+	 * need no copy. */
+	void *p = big_alloc(new_bytes, SCRATCH_MAP_MIN, GROW_ROOM);
 	if (p && old) {
 		memcpy(p, old, old_bytes);
 		trib_big_free(old);
