@@ -149,6 +149,13 @@ static int attr_cb(lin_walk *w, size_t pos, uint64_t nb, unsigned kind, void *pa
 	return rc ? rc : tally_id(x->t, nb, 0);
 }
 
+/* Count one product under its owner and domain names. */
+static int count_names(tally *t, const char *owner, size_t owner_len, const char *domain, size_t domain_len)
+{
+	int rc = counter_add(&t->owners, owner, owner_len, 1);
+	return rc ? rc : counter_add(&t->domains, domain, domain_len, 1);
+}
+
 /* Count product id, found at walk position pos (LIN_NONE when not in the walk). */
 static int count_product(tally *t, const attrs *x, graph_txn *txn, uint64_t id, uint32_t pos)
 {
@@ -161,9 +168,7 @@ static int count_product(tally *t, const attrs *x, graph_txn *txn, uint64_t id, 
 	if (rc)
 		return rc;
 	const char *slash = memchr(n.ref, '/', n.ref_len);
-	if ((rc = counter_add(&t->owners, n.owner, n.owner_len, 1)) != 0)
-		return rc;
-	return counter_add(&t->domains, n.ref, slash ? (size_t)(slash - n.ref) : 0, 1);
+	return count_names(t, n.owner, n.owner_len, n.ref, slash ? (size_t)(slash - n.ref) : 0);
 }
 
 static int tally_finish(tally *t, lin_refs *r)
@@ -404,8 +409,7 @@ static int report(graph_impact_report *out, lin_walk *w, const attrs *ax, trib_a
 			af->placeholder = n.placeholder;
 			af->depth = h->depth;
 			/* Described anyway: counted from the description. */
-			if ((rc = counter_add(&tl->owners, n.owner, strlen(n.owner), 1)) == 0 &&
-			    (rc = counter_add(&tl->domains, n.domain, strlen(n.domain), 1)) == 0)
+			if ((rc = count_names(tl, n.owner, strlen(n.owner), n.domain, strlen(n.domain))) == 0)
 				rc = via_fields(af, &vx, h);
 		}
 		for (size_t i = 0; rc == 0 && i < nhits; i++) {
